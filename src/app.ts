@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
+import { uuidv7 } from 'uuidv7'
+import type { Config } from './config.ts'
+import type { Database } from './db/client.ts'
+import { pendingMigrations } from './db/migrate.ts'
+import { ProblemDetails } from './lib/api-schemas.ts'
+import { apiKeyRoutes } from './modules/api-keys/routes.ts'
+import { ApiKey, ApiKeyPage, ApiKeyWithSecret } from './modules/api-keys/schemas.ts'
+import { contactRoutes } from './modules/contacts/routes.ts'
+import { Contact } from './modules/contacts/schemas.ts'
+import { healthRoutes } from './modules/health/routes.ts'
+import { problemRoutes } from './modules/problems/routes.ts'
+import { ticketRoutes } from './modules/tickets/routes.ts'
+import {
+  Message,
+  MessagePage,
+  Ticket,
+  TicketEvent,
+  TicketEventPage,
+  TicketPage,
+} from './modules/tickets/schemas.ts'
+import { workspaceRoutes } from './modules/workspaces/routes.ts'
+import { CreatedWorkspace, Workspace, WorkspacePage } from './modules/workspaces/schemas.ts'
+import auth from './plugins/auth.ts'
+import errors from './plugins/errors.ts'
+import graphql from './plugins/graphql.ts'
+import idempotency from './plugins/idempotency.ts'
+import metrics from './plugins/metrics.ts'
+import openapi from './plugins/openapi.ts'
+import requestLog from './plugins/request-log.ts'
+import { createServices, type Services } from './services.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services
+  }
+}
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string
+}
+
+/** Schemas referenced by name from routes; each becomes a component of the OpenAPI document. */
+const sharedSchemas = [
+  ProblemDetails,
+  Workspace,
+  ApiKey,
+  ApiKeyWithSecret,
+  CreatedWorkspace,
+  WorkspacePage,
+  ApiKeyPage,
+  Contact,
+  Ticket,
+  TicketPage,
+  Message,
+  MessagePage,
+  TicketEvent,
+  TicketEventPage,
+]
+
+const incomingRequestId = /^[\w.:-]{1,128}$/
+
+/** The Fastify options of the service, used unchanged by the tests. */
+export function fastifyOptions(config: Config): FastifyServerOptions {
+  return {
+    logger: {
+      level: config.LOG_LEVEL,
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'headers.authorization',
+          '*.password',
+          '*.token',
+          '*.secret',
+          '*.apiKey.secret',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && incomingRequestId.test(incoming) ? incoming : uuidv7()
+    },
+    // One line per request comes from the request-log plugin, with the workspace and route in it.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    trustProxy: config.TRUST_PROXY,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+  }
+}
+
+/** Builds the whole service on an open, migrated database; closing the app closes the database. */
+export async function buildApp(config: Config, database: Database) {
+  const app = Fastify(fastifyOptions(config)).withTypeProvider<TypeBoxTypeProvider>()
+  const services = createServices(database.db)
+  app.decorate('services', services)
+  app.addHook('onClose', async () => database.close())
+  for (const schema of sharedSchemas) app.addSchema(schema)
+
+  await app.register(errors)
+  await app.register(requestLog)
+  await app.register(auth, {
+    platformToken: config.ATIENDE_PLATFORM_TOKEN,
+    authenticateApiKey: (secret) => services.apiKeys.authenticate(secret),
+  })
+  await app.register(idempotency, { db: database.db })
+  await app.register(metrics, { poolStats: () => database.poolStats() })
+  await app.register(openapi, { version })
+  await app.register(graphql, {
+    services,
+    depthLimit: config.GRAPHQL_DEPTH_LIMIT,
+    graphiql: config.NODE_ENV !== 'production',
+  })
+
+  await app.register(healthRoutes, {
+    ready: async () => {
+      await database.ping()
+      const pending = await pendingMigrations(database.db)
+      if (pending > 0) throw new Error(`${pending} migrations are not applied`)
+    },
+  })
+  await app.register(problemRoutes)
+  await app.register(workspaceRoutes)
+  await app.register(apiKeyRoutes)
+  await app.register(contactRoutes)
+  await app.register(ticketRoutes)
+  return app
+}
+export type App = Awaited<ReturnType<typeof buildApp>>

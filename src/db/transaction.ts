@@ -1,0 +1,21 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Db } from './client.ts'
+
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+
+const ambient = new AsyncLocalStorage<Tx>()
+
+/**
+ * Runs fn in a transaction. When one is already open in this async context (an idempotent request
+ * wraps its whole command in one, so the stored response commits with the change), fn joins it.
+ */
+export function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const open = ambient.getStore()
+  if (open) return fn(open)
+  return db.transaction((tx) => ambient.run(tx, () => fn(tx)))
+}
+
+/** The open transaction of this async context, or the database itself for plain reads. */
+export function currentExecutor(db: Db): Db | Tx {
+  return ambient.getStore() ?? db
+}

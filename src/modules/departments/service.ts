@@ -1,0 +1,53 @@
+import { and, eq, inArray, or } from 'drizzle-orm'
+import type { Actor } from '../../auth/actor.ts'
+import { authorize } from '../../auth/policy.ts'
+import type { Db } from '../../db/client.ts'
+import { departments } from '../../db/schema/index.ts'
+import { currentExecutor, type Tx } from '../../db/transaction.ts'
+import { invalid } from '../../lib/problem.ts'
+import { isUuid } from '../../lib/refs.ts'
+
+export type DepartmentRow = typeof departments.$inferSelect
+
+export async function seedDepartments(tx: Tx, workspaceId: string): Promise<void> {
+  await tx
+    .insert(departments)
+    .values({ workspaceId, slug: 'general', name: 'General', public: true, position: 0 })
+}
+
+/** Finds a department by id or slug; the workspace's first department when ref is undefined. */
+export async function resolveDepartment(
+  tx: Tx,
+  workspaceId: string,
+  ref: string | undefined,
+  path = '/department',
+) {
+  const match =
+    ref === undefined
+      ? undefined
+      : isUuid(ref)
+        ? or(eq(departments.id, ref), eq(departments.slug, ref))
+        : eq(departments.slug, ref)
+  const [row] = await tx
+    .select()
+    .from(departments)
+    .where(and(eq(departments.workspaceId, workspaceId), match))
+    .orderBy(departments.position, departments.createdAt)
+    .limit(1)
+  if (!row && ref !== undefined) throw invalid(path, `names no department of this workspace: ${ref}`)
+  return row ?? null
+}
+
+export function createDepartmentsService(db: Db) {
+  return {
+    /** Batch read for GraphQL loaders: one query for many tickets. */
+    async byIds(actor: Actor, ids: readonly string[]): Promise<DepartmentRow[]> {
+      const { workspaceId } = authorize(actor, 'tickets:read')
+      if (ids.length === 0) return []
+      return currentExecutor(db)
+        .select()
+        .from(departments)
+        .where(and(eq(departments.workspaceId, workspaceId), inArray(departments.id, [...new Set(ids)])))
+    },
+  }
+}

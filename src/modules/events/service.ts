@@ -1,0 +1,87 @@
+import { and, asc, eq, gt } from 'drizzle-orm'
+import type { Actor } from '../../auth/actor.ts'
+import type { Db } from '../../db/client.ts'
+import { events } from '../../db/schema/index.ts'
+import { currentExecutor, type Tx } from '../../db/transaction.ts'
+import { decodeCursor, paginate } from '../../lib/cursor.ts'
+
+/** Events own the written history: one row per command and changed subject, in the command's transaction. */
+export type Changes = Record<string, [unknown, unknown]>
+export type EventRow = typeof events.$inferSelect
+
+export interface NewEvent {
+  workspaceId: string
+  type: string
+  subjectType: 'workspace' | 'ticket' | 'contact' | 'api_key'
+  subjectId: string
+  actor: Actor
+  changes?: Changes
+  data?: Record<string, unknown>
+}
+
+export function actorColumns(actor: Actor): { actorKind: string; actorId: string | null } {
+  switch (actor.kind) {
+    case 'apiKey':
+      return { actorKind: 'api_key', actorId: actor.apiKeyId }
+    default:
+      return { actorKind: actor.kind, actorId: null }
+  }
+}
+
+export function toEvent(row: EventRow) {
+  return {
+    id: row.id,
+    seq: row.seq,
+    type: row.type,
+    actor: { kind: row.actorKind, id: row.actorId },
+    changes: row.changes,
+    data: row.data,
+    createdAt: row.createdAt.toISOString(),
+  }
+}
+
+export async function recordEvent(tx: Tx, event: NewEvent): Promise<void> {
+  const { actor, ...rest } = event
+  await tx
+    .insert(events)
+    .values({ ...rest, ...actorColumns(actor), changes: rest.changes ?? {}, data: rest.data ?? {} })
+}
+
+/** Field-by-field differences between two snapshots, as `{ field: [from, to] }`. */
+export function diff<T extends Record<string, unknown>>(before: T, after: Partial<T>): Changes {
+  const changes: Changes = {}
+  for (const [field, to] of Object.entries(after)) {
+    if (to === undefined) continue
+    const from = before[field]
+    if (JSON.stringify(from ?? null) !== JSON.stringify(to)) changes[field] = [from ?? null, to]
+  }
+  return changes
+}
+
+export function createEventsService(db: Db) {
+  return {
+    async listForSubject(
+      workspaceId: string,
+      subjectType: string,
+      subjectId: string,
+      page: { limit: number; cursor?: string },
+    ) {
+      const after = page.cursor ? Number(decodeCursor(page.cursor, 1)[0]) : 0
+      const rows = await currentExecutor(db)
+        .select()
+        .from(events)
+        .where(
+          and(
+            eq(events.workspaceId, workspaceId),
+            eq(events.subjectType, subjectType),
+            eq(events.subjectId, subjectId),
+            gt(events.seq, after),
+          ),
+        )
+        .orderBy(asc(events.seq))
+        .limit(page.limit + 1)
+      const result = paginate(rows, page.limit, (row) => [row.seq])
+      return { ...result, data: result.data.map(toEvent) }
+    },
+  }
+}

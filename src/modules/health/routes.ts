@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { Problem } from '../../lib/problem.ts'
+
+export interface HealthOptions {
+  ready: () => Promise<void>
+}
+
+const Status = Type.Object({ status: Type.String() })
+
+/** Liveness (the process answers) and readiness (the database answers and is migrated). */
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, { ready }) => {
+  app.get(
+    '/healthz',
+    {
+      logLevel: 'warn',
+      schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } },
+    },
+    async () => ({ status: 'ok' }),
+  )
+  app.get(
+    '/readyz',
+    {
+      logLevel: 'warn',
+      schema: {
+        tags: ['operations'],
+        summary: 'The database is reachable and migrated',
+        response: { 200: Status, 503: Type.Ref('ProblemDetails') },
+      },
+    },
+    async (request) => {
+      try {
+        await ready()
+      } catch (err) {
+        request.log.warn({ err }, 'readiness check failed')
+        throw new Problem('unavailable', 'The database is not reachable or not migrated.')
+      }
+      return { status: 'ready' }
+    },
+  )
+}

@@ -1,0 +1,187 @@
+import { and, arrayContains, asc, desc, eq, gte, ilike, inArray, or, type SQL, sql } from 'drizzle-orm'
+import type { Actor } from '../../auth/actor.ts'
+import { authorize } from '../../auth/policy.ts'
+import type { Db } from '../../db/client.ts'
+import { messages, priorities, tickets } from '../../db/schema/index.ts'
+import { currentExecutor, type Tx } from '../../db/transaction.ts'
+import { type CursorValue, decodeCursor, paginate } from '../../lib/cursor.ts'
+import { jsonDates } from '../../lib/json-dates.ts'
+import { problem } from '../../lib/problem.ts'
+import { isUuid, type TicketRef } from '../../lib/refs.ts'
+import { createEventsService } from '../events/service.ts'
+import { selectTicketViews, type TicketRow, toTicket } from './view.ts'
+
+export const TicketNotFound = problem('not_found', 'Ticket %s not found')
+export const MessageNotFound = problem('not_found', 'Message %s not found')
+
+export const ticketSortFields = ['createdAt', 'updatedAt', 'number'] as const
+export type TicketSort = (typeof ticketSortFields)[number] | `-${(typeof ticketSortFields)[number]}`
+
+export interface TicketFilter {
+  status?: string[]
+  priority?: string[]
+  departmentId?: string[]
+  assigneeId?: string[]
+  requesterId?: string[]
+  organizationId?: string[]
+  tag?: string[]
+  externalRef?: string
+  createdAfter?: string
+  updatedAfter?: string
+  q?: string
+}
+
+export interface Page {
+  limit: number
+  cursor?: string | undefined
+}
+
+const sortColumns = { createdAt: tickets.createdAt, updatedAt: tickets.updatedAt, number: tickets.number }
+
+export const refCondition = (workspaceId: string, ref: TicketRef) =>
+  and(
+    eq(tickets.workspaceId, workspaceId),
+    'id' in ref ? eq(tickets.id, ref.id) : eq(tickets.number, ref.number),
+  )
+
+export const describeRef = (ref: TicketRef) => ('id' in ref ? ref.id : `#${ref.number}`)
+
+function filterConditions(q: Db | Tx, workspaceId: string, f: TicketFilter): (SQL | undefined)[] {
+  const priorityIds = f.priority?.filter(isUuid) ?? []
+  const prioritySlugs = f.priority?.filter((p) => !isUuid(p)) ?? []
+  const prioritiesBySlug = q
+    .select({ id: priorities.id })
+    .from(priorities)
+    .where(and(eq(priorities.workspaceId, workspaceId), inArray(priorities.slug, prioritySlugs)))
+  const escapedQ = f.q?.replace(/[\\%_]/g, '\\$&')
+  return [
+    eq(tickets.workspaceId, workspaceId),
+    f.status ? inArray(tickets.status, f.status as TicketRow['status'][]) : undefined,
+    f.priority
+      ? or(
+          priorityIds.length ? inArray(tickets.priorityId, priorityIds) : undefined,
+          prioritySlugs.length ? inArray(tickets.priorityId, prioritiesBySlug) : undefined,
+        )
+      : undefined,
+    f.departmentId ? inArray(tickets.departmentId, f.departmentId) : undefined,
+    f.assigneeId ? inArray(tickets.assigneeId, f.assigneeId) : undefined,
+    f.requesterId ? inArray(tickets.requesterId, f.requesterId) : undefined,
+    f.organizationId ? inArray(tickets.organizationId, f.organizationId) : undefined,
+    f.tag ? arrayContains(tickets.tags, f.tag) : undefined,
+    f.externalRef !== undefined ? eq(tickets.externalRef, f.externalRef) : undefined,
+    f.createdAfter ? gte(tickets.createdAt, new Date(f.createdAfter)) : undefined,
+    f.updatedAfter ? gte(tickets.updatedAt, new Date(f.updatedAfter)) : undefined,
+    f.q
+      ? or(
+          ilike(tickets.subject, `%${escapedQ}%`),
+          eq(tickets.externalRef, f.q),
+          /^\d{1,9}$/.test(f.q) ? eq(tickets.number, Number(f.q)) : undefined,
+        )
+      : undefined,
+  ]
+}
+
+export const toMessage = ({ workspaceId: _ws, ...row }: typeof messages.$inferSelect) => jsonDates(row)
+
+export function createTicketQueries(db: Db) {
+  const events = createEventsService(db)
+
+  async function findView(q: Db | Tx, workspaceId: string, ref: TicketRef) {
+    const [row] = await selectTicketViews(q).where(refCondition(workspaceId, ref)).limit(1)
+    if (!row) throw TicketNotFound(describeRef(ref))
+    return row
+  }
+
+  /** The id of a ticket the caller may read, for sub-resources (messages, events). */
+  async function readableTicketId(workspaceId: string, ref: TicketRef) {
+    const [row] = await currentExecutor(db)
+      .select({ id: tickets.id })
+      .from(tickets)
+      .where(refCondition(workspaceId, ref))
+    if (!row) throw TicketNotFound(describeRef(ref))
+    return row.id
+  }
+
+  return {
+    findView,
+
+    async get(actor: Actor, ref: TicketRef) {
+      const { workspaceId } = authorize(actor, 'tickets:read')
+      return toTicket(await findView(currentExecutor(db), workspaceId, ref))
+    },
+
+    async list(actor: Actor, filter: TicketFilter, sort: TicketSort, page: Page) {
+      const { workspaceId } = authorize(actor, 'tickets:read')
+      const descending = sort.startsWith('-')
+      const field = (descending ? sort.slice(1) : sort) as keyof typeof sortColumns
+      const column = sortColumns[field]
+      const q = currentExecutor(db)
+      const conditions = filterConditions(q, workspaceId, filter)
+      if (page.cursor) {
+        const [value, id] = decodeCursor(page.cursor, 2)
+        const bound = field === 'number' ? Number(value) : new Date(String(value))
+        if (field !== 'number' && Number.isNaN((bound as Date).getTime())) decodeCursor('', 2)
+        conditions.push(
+          descending
+            ? sql`(${column}, ${tickets.id}) < (${bound}, ${id})`
+            : sql`(${column}, ${tickets.id}) > (${bound}, ${id})`,
+        )
+      }
+      const order = descending ? [desc(column), desc(tickets.id)] : [asc(column), asc(tickets.id)]
+      const rows = await selectTicketViews(q)
+        .where(and(...conditions))
+        .orderBy(...order)
+        .limit(page.limit + 1)
+      const result = paginate(rows, page.limit, ({ ticket }): CursorValue[] => {
+        const value = ticket[field]
+        return [value instanceof Date ? value.toISOString() : value, ticket.id]
+      })
+      return { ...result, data: result.data.map(toTicket) }
+    },
+
+    async listMessages(actor: Actor, ref: TicketRef, page: Page) {
+      const { workspaceId } = authorize(actor, 'tickets:read')
+      const ticketId = await readableTicketId(workspaceId, ref)
+      const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
+      const rows = await currentExecutor(db)
+        .select()
+        .from(messages)
+        .where(
+          and(
+            eq(messages.workspaceId, workspaceId),
+            eq(messages.ticketId, ticketId),
+            after
+              ? sql`(${messages.createdAt}, ${messages.id}) > (${new Date(String(after[0]))}, ${after[1]})`
+              : undefined,
+          ),
+        )
+        .orderBy(asc(messages.createdAt), asc(messages.id))
+        .limit(page.limit + 1)
+      const result = paginate(rows, page.limit, (m) => [m.createdAt.toISOString(), m.id])
+      return { ...result, data: result.data.map(toMessage) }
+    },
+
+    async getMessage(actor: Actor, ref: TicketRef, messageId: string) {
+      const { workspaceId } = authorize(actor, 'tickets:read')
+      const ticketId = await readableTicketId(workspaceId, ref)
+      const [row] = await currentExecutor(db)
+        .select()
+        .from(messages)
+        .where(
+          and(
+            eq(messages.workspaceId, workspaceId),
+            eq(messages.ticketId, ticketId),
+            eq(messages.id, messageId),
+          ),
+        )
+      if (!row) throw MessageNotFound(messageId)
+      return toMessage(row)
+    },
+
+    async listEvents(actor: Actor, ref: TicketRef, page: Page) {
+      const { workspaceId } = authorize(actor, 'tickets:read')
+      const ticketId = await readableTicketId(workspaceId, ref)
+      return events.listForSubject(workspaceId, 'ticket', ticketId, page)
+    },
+  }
+}

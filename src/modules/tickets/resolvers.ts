@@ -1,0 +1,112 @@
+import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import { isProblem, Problem } from '../../lib/problem.ts'
+import type { TicketRef } from '../../lib/refs.ts'
+import { validate } from '../../lib/validate.ts'
+import { pageArgs, toConnection, withoutNulls, withUserErrors } from '../graphql-support.ts'
+import type { TicketFilter, TicketSort } from './queries.ts'
+import { AddMessageBody, CreateTicketBody, UpdateTicketBody } from './schemas.ts'
+import type { Ticket } from './view.ts'
+
+type RefArgs = { id?: string | null; number?: number | null }
+
+function toRef({ id, number }: RefArgs, path: string): TicketRef {
+  if ((id == null) === (number == null)) {
+    throw new Problem('validation', `${path} needs exactly one of id or number`, {
+      errors: [{ path: `/${path}`, message: 'needs exactly one of id or number' }],
+    })
+  }
+  return id != null ? { id } : { number: number as number }
+}
+
+const nullIfNotFound = <T>(promise: Promise<T>) =>
+  promise.catch((error: unknown) => {
+    if (isProblem(error) && error.code === 'not_found') return null
+    throw error
+  })
+
+export const ticketResolvers: IResolvers = {
+  Query: {
+    ticket: (_root, args: RefArgs, { actor, services }) =>
+      nullIfNotFound(services.tickets.get(actor, toRef(args, 'ticket'))),
+
+    tickets: async (_root, args, { actor, services }) => {
+      const sort: TicketSort = args.sort
+        ? (`${args.sort.direction === 'ASC' ? '' : '-'}${args.sort.field}` as TicketSort)
+        : '-createdAt'
+      const filter = withoutNulls((args.filter ?? {}) as Record<string, unknown>) as TicketFilter
+      return toConnection(await services.tickets.list(actor, filter, sort, pageArgs(args)))
+    },
+
+    contact: (_root, args: { id: string }, { actor, services }) =>
+      nullIfNotFound(services.contacts.get(actor, args.id)),
+  },
+
+  Mutation: {
+    createTicket: (_root, args, { actor, services }) =>
+      withUserErrors(
+        async () => {
+          const input = withoutNulls(args.input)
+          input.requester = withoutNulls(input.requester)
+          return { ticket: await services.tickets.create(actor, validate(CreateTicketBody, input)) }
+        },
+        { ticket: null },
+      ),
+
+    updateTicket: (_root, args, { actor, services }) =>
+      withUserErrors(
+        async () => {
+          const ref = toRef(args.ticket, 'ticket')
+          const input = validate(
+            UpdateTicketBody,
+            withoutNulls(args.input, ['assigneeId', 'type', 'externalRef']),
+          )
+          const ifMatch = args.expectedVersion == null ? undefined : `"${args.expectedVersion}"`
+          return { ticket: await services.tickets.update(actor, ref, input, ifMatch) }
+        },
+        { ticket: null },
+      ),
+
+    addMessage: (_root, args, { actor, services }) =>
+      withUserErrors(
+        async () => {
+          const ref = toRef(args.ticket, 'ticket')
+          const { asRequester, ...rest } = withoutNulls(args.input)
+          const input = validate(AddMessageBody, { ...rest, ...(asRequester ? { author: 'requester' } : {}) })
+          const message = await services.tickets.addMessage(actor, ref, input)
+          return { message, ticket: await services.tickets.get(actor, { id: message.ticketId }) }
+        },
+        { message: null, ticket: null },
+      ),
+  },
+
+  Ticket: {
+    messages: async (ticket: Ticket, args, { actor, services }) =>
+      toConnection(await services.tickets.listMessages(actor, { id: ticket.id }, pageArgs(args))),
+    events: async (ticket: Ticket, args, { actor, services }) =>
+      toConnection(await services.tickets.listEvents(actor, { id: ticket.id }, pageArgs(args))),
+  },
+}
+
+/** One query per relation for all tickets of a response, whatever their number. */
+export const ticketLoaders: MercuriusLoaders = {
+  Ticket: {
+    async requester(queries: { obj: Ticket }[], { actor, services }) {
+      const rows = await services.contacts.byIds(
+        actor,
+        queries.map((q) => q.obj.requester.id),
+      )
+      const byId = new Map(rows.map((r) => [r.id, r]))
+      return queries.map((q) => byId.get(q.obj.requester.id) ?? null)
+    },
+    async priority(queries: { obj: Ticket }[], { actor, services }) {
+      const ids = queries.flatMap((q) => (q.obj.priority ? [q.obj.priority.id] : []))
+      const byId = new Map((await services.priorities.byIds(actor, ids)).map((r) => [r.id, r]))
+      return queries.map((q) => (q.obj.priority ? (byId.get(q.obj.priority.id) ?? null) : null))
+    },
+    async department(queries: { obj: Ticket }[], { actor, services }) {
+      const ids = queries.flatMap((q) => (q.obj.department ? [q.obj.department.id] : []))
+      const byId = new Map((await services.departments.byIds(actor, ids)).map((r) => [r.id, r]))
+      return queries.map((q) => (q.obj.department ? (byId.get(q.obj.department.id) ?? null) : null))
+    },
+  },
+}

@@ -1,0 +1,194 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { errorResponses, Id, PageOnlyQuery, splitList } from '../../lib/api-schemas.ts'
+import { parseTicketRef } from '../../lib/refs.ts'
+import type { TicketSort } from './queries.ts'
+import {
+  AddMessageBody,
+  CreateTicketBody,
+  Message,
+  MessagePage,
+  Ticket,
+  TicketEventPage,
+  TicketListQuery,
+  TicketPage,
+  TicketParams,
+  UpdateTicketBody,
+} from './schemas.ts'
+
+const etag = (version: number) => `"${version}"`
+const tags = ['tickets']
+const security = [{ bearer: [] }]
+
+export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const tickets = app.services.tickets
+
+  app.post(
+    '/v1/tickets',
+    {
+      schema: {
+        tags,
+        summary: 'Create a ticket',
+        description:
+          'Creates a ticket with its first message. The requester is found or created by id, externalId or e-mail.',
+        security,
+        body: CreateTicketBody,
+        response: { 201: Type.Ref(Ticket), ...errorResponses(409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const ticket = await tickets.create(request.actor, request.body)
+      reply.code(201).header('location', `/v1/tickets/${ticket.id}`).header('etag', etag(ticket.version))
+      return ticket
+    },
+  )
+
+  app.get(
+    '/v1/tickets',
+    {
+      schema: {
+        tags,
+        summary: 'List tickets',
+        description: 'Filters are comma-separated lists; `sort` names one field, `-` for descending.',
+        security,
+        querystring: TicketListQuery,
+        response: { 200: Type.Ref(TicketPage), ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const {
+        sort,
+        limit,
+        cursor,
+        status,
+        priority,
+        departmentId,
+        assigneeId,
+        requesterId,
+        organizationId,
+        tag,
+        ...rest
+      } = request.query
+      const filter = {
+        ...rest,
+        status: splitList(status),
+        priority: splitList(priority),
+        departmentId: splitList(departmentId),
+        assigneeId: splitList(assigneeId),
+        requesterId: splitList(requesterId),
+        organizationId: splitList(organizationId),
+        tag: splitList(tag)?.map((t) => t.trim().toLowerCase()),
+      }
+      return tickets.list(request.actor, filter, (sort ?? '-createdAt') as TicketSort, { limit, cursor })
+    },
+  )
+
+  app.get(
+    '/v1/tickets/:idOrNumber',
+    {
+      schema: {
+        tags,
+        summary: 'Get a ticket by id or number',
+        security,
+        params: TicketParams,
+        response: { 200: Type.Ref(Ticket), ...errorResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      const ticket = await tickets.get(request.actor, parseTicketRef(request.params.idOrNumber))
+      reply.header('etag', etag(ticket.version))
+      return ticket
+    },
+  )
+
+  app.patch(
+    '/v1/tickets/:idOrNumber',
+    {
+      schema: {
+        tags,
+        summary: 'Update a ticket',
+        description:
+          'Changes the given fields. With `If-Match` (the ETag of a previous read), a stale version answers 412. Status changes follow the lifecycle; a closed ticket is read-only (409).',
+        security,
+        params: TicketParams,
+        headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 200 })) }),
+        body: UpdateTicketBody,
+        response: { 200: Type.Ref(Ticket), ...errorResponses(404, 409, 412) },
+      },
+    },
+    async (request, reply) => {
+      const ref = parseTicketRef(request.params.idOrNumber)
+      const ticket = await tickets.update(request.actor, ref, request.body, request.headers['if-match'])
+      reply.header('etag', etag(ticket.version))
+      return ticket
+    },
+  )
+
+  app.post(
+    '/v1/tickets/:idOrNumber/messages',
+    {
+      schema: {
+        tags,
+        summary: 'Add a public reply or an internal note',
+        security,
+        params: TicketParams,
+        body: AddMessageBody,
+        response: { 201: Type.Ref(Message), ...errorResponses(404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const ref = parseTicketRef(request.params.idOrNumber)
+      const message = await tickets.addMessage(request.actor, ref, request.body)
+      reply.code(201).header('location', `/v1/tickets/${message.ticketId}/messages/${message.id}`)
+      return message
+    },
+  )
+
+  app.get(
+    '/v1/tickets/:idOrNumber/messages',
+    {
+      schema: {
+        tags,
+        summary: "List a ticket's messages, oldest first",
+        security,
+        params: TicketParams,
+        querystring: PageOnlyQuery,
+        response: { 200: Type.Ref(MessagePage), ...errorResponses(404) },
+      },
+    },
+    async (request) =>
+      tickets.listMessages(request.actor, parseTicketRef(request.params.idOrNumber), request.query),
+  )
+
+  app.get(
+    '/v1/tickets/:idOrNumber/messages/:messageId',
+    {
+      schema: {
+        tags,
+        summary: 'Get one message',
+        security,
+        params: Type.Object({ ...TicketParams.properties, messageId: Id }),
+        response: { 200: Type.Ref(Message), ...errorResponses(404) },
+      },
+    },
+    async (request) =>
+      tickets.getMessage(request.actor, parseTicketRef(request.params.idOrNumber), request.params.messageId),
+  )
+
+  app.get(
+    '/v1/tickets/:idOrNumber/events',
+    {
+      schema: {
+        tags,
+        summary: "A ticket's written history",
+        description: 'Every change, oldest first, with actor, time and `changes` as `{ field: [from, to] }`.',
+        security,
+        params: TicketParams,
+        querystring: PageOnlyQuery,
+        response: { 200: Type.Ref(TicketEventPage), ...errorResponses(404) },
+      },
+    },
+    async (request) =>
+      tickets.listEvents(request.actor, parseTicketRef(request.params.idOrNumber), request.query),
+  )
+}

@@ -1,0 +1,330 @@
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import sanitizeHtml from 'sanitize-html'
+import type { Actor } from '../../auth/actor.ts'
+import { authorize } from '../../auth/policy.ts'
+import type { Db } from '../../db/client.ts'
+import {
+  type channels,
+  contacts,
+  memberships,
+  messages,
+  ticketCounters,
+  tickets,
+  type ticketTypes,
+} from '../../db/schema/index.ts'
+import { inTransaction, type Tx } from '../../db/transaction.ts'
+import { invalid, Problem } from '../../lib/problem.ts'
+import type { TicketRef } from '../../lib/refs.ts'
+import { findOrCreateRequester, type RequesterRef } from '../contacts/service.ts'
+import { resolveDepartment } from '../departments/service.ts'
+import { type Changes, diff, recordEvent } from '../events/service.ts'
+import { resolvePriority } from '../priorities/service.ts'
+import { assertTransition, assertWritable, statusTimestamps, type TicketStatus } from './lifecycle.ts'
+import { createTicketQueries, describeRef, refCondition, TicketNotFound, toMessage } from './queries.ts'
+import { type TicketRow, type TicketViewRow, toTicket } from './view.ts'
+
+type Channel = (typeof channels)[number]
+type TicketType = (typeof ticketTypes)[number]
+
+export interface NewMessage {
+  body: string
+  bodyHtml?: string | undefined
+  visibility?: 'public' | 'internal'
+  /** An integration relaying the customer's own words names them here. */
+  author?: 'requester' | { contactId: string } | undefined
+}
+
+export interface CreateTicketInput {
+  subject: string
+  message: Omit<NewMessage, 'visibility' | 'author'>
+  requester: RequesterRef
+  priority?: string
+  department?: string
+  type?: TicketType
+  channel?: Channel
+  tags?: string[]
+  externalRef?: string
+  metadata?: Record<string, unknown>
+}
+
+export interface UpdateTicketInput {
+  subject?: string
+  status?: TicketStatus
+  priority?: string
+  department?: string
+  assigneeId?: string | null
+  tags?: string[]
+  type?: TicketType | null
+  externalRef?: string | null
+  metadata?: Record<string, unknown>
+}
+
+/** Tags are compared and stored lower-case, trimmed and without duplicates. */
+const normalizeTags = (tags: string[]) =>
+  [...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean))].sort()
+
+/** Stored HTML keeps formatting and links but never scripts, styles or event handlers. */
+export function sanitizeBodyHtml(html: string): string {
+  return sanitizeHtml(html, {
+    allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img'],
+    allowedAttributes: {
+      a: ['href', 'title', 'target', 'rel'],
+      img: ['src', 'alt', 'title', 'width', 'height'],
+    },
+    allowedSchemes: ['http', 'https', 'mailto', 'tel'],
+    allowedSchemesByTag: { img: ['https', 'data'] },
+  })
+}
+
+/** Parses If-Match (`"3"`, `W/"3"`, `*` or a list) against the ticket's version. */
+export function ifMatchSatisfied(header: string | undefined, version: number): boolean {
+  if (header === undefined) return true
+  const tags = header.split(',').map((t) => t.trim())
+  return tags.some((t) => t === '*' || t === `"${version}"`)
+}
+
+export function createTicketsService(db: Db) {
+  const queries = createTicketQueries(db)
+
+  async function lockTicket(tx: Tx, workspaceId: string, ref: TicketRef) {
+    const [row] = await tx.select().from(tickets).where(refCondition(workspaceId, ref)).for('update')
+    if (!row) throw TicketNotFound(describeRef(ref))
+    return row
+  }
+
+  async function assertAssignable(tx: Tx, workspaceId: string, userId: string) {
+    const [member] = await tx
+      .select({ userId: memberships.userId })
+      .from(memberships)
+      .where(
+        and(
+          eq(memberships.workspaceId, workspaceId),
+          eq(memberships.userId, userId),
+          isNull(memberships.deactivatedAt),
+        ),
+      )
+    if (!member) throw invalid('/assigneeId', `is not an active agent of this workspace: ${userId}`)
+  }
+
+  async function viewOf(tx: Tx, workspaceId: string, ticket: TicketRow) {
+    return toTicket(await queries.findView(tx, workspaceId, { id: ticket.id }))
+  }
+
+  return {
+    ...queries,
+
+    create(actor: Actor, input: CreateTicketInput) {
+      const { workspaceId } = authorize(actor, 'tickets:write')
+      return inTransaction(db, async (tx) => {
+        const requester = await findOrCreateRequester(tx, actor, workspaceId, input.requester)
+        const department = await resolveDepartment(tx, workspaceId, input.department)
+        const priority =
+          input.priority === undefined && department?.defaultPriorityId
+            ? await resolvePriority(tx, workspaceId, department.defaultPriorityId)
+            : await resolvePriority(tx, workspaceId, input.priority)
+        // Taken last, so the counter row stays locked as briefly as possible; a rollback returns the number.
+        const [counter] = await tx
+          .update(ticketCounters)
+          .set({ lastNumber: sql`${ticketCounters.lastNumber} + 1` })
+          .where(eq(ticketCounters.workspaceId, workspaceId))
+          .returning({ number: ticketCounters.lastNumber })
+        if (!counter) throw new Error(`workspace ${workspaceId} has no ticket counter`)
+        const now = new Date()
+        const channel = input.channel ?? 'api'
+        const [ticket] = await tx
+          .insert(tickets)
+          .values({
+            workspaceId,
+            number: counter.number,
+            subject: input.subject,
+            status: 'new',
+            type: input.type ?? null,
+            channel,
+            priorityId: priority?.id ?? null,
+            departmentId: department?.id ?? null,
+            requesterId: requester.id,
+            organizationId: requester.organizationId,
+            tags: normalizeTags(input.tags ?? []),
+            externalRef: input.externalRef ?? null,
+            metadata: input.metadata ?? {},
+            createdAt: now,
+            updatedAt: now,
+            lastCustomerMessageAt: now,
+          })
+          .returning()
+        if (!ticket) throw new Error('insert returned no row')
+        const [message] = await tx
+          .insert(messages)
+          .values({
+            workspaceId,
+            ticketId: ticket.id,
+            visibility: 'public',
+            authorKind: 'contact',
+            authorId: requester.id,
+            body: input.message.body,
+            bodyHtml: input.message.bodyHtml === undefined ? null : sanitizeBodyHtml(input.message.bodyHtml),
+            channel,
+            createdAt: now,
+          })
+          .returning({ id: messages.id })
+        const snapshot = {
+          number: ticket.number,
+          subject: ticket.subject,
+          status: ticket.status,
+          type: ticket.type,
+          channel: ticket.channel,
+          priorityId: ticket.priorityId,
+          departmentId: ticket.departmentId,
+          requesterId: ticket.requesterId,
+          organizationId: ticket.organizationId,
+          tags: ticket.tags,
+          externalRef: ticket.externalRef,
+          metadata: ticket.metadata,
+        }
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'ticket.created',
+          subjectType: 'ticket',
+          subjectId: ticket.id,
+          actor,
+          changes: diff({}, snapshot),
+          data: { messageId: message?.id, visibility: 'public' },
+        })
+        const view: TicketViewRow = {
+          ticket,
+          priority: priority && {
+            id: priority.id,
+            slug: priority.slug,
+            name: priority.name,
+            rank: priority.rank,
+          },
+          department: department && { id: department.id, slug: department.slug, name: department.name },
+          requester: {
+            id: requester.id,
+            name: requester.name,
+            email: requester.email,
+            externalId: requester.externalId,
+          },
+        }
+        return toTicket(view)
+      })
+    },
+
+    update(actor: Actor, ref: TicketRef, input: UpdateTicketInput, ifMatch?: string) {
+      const { workspaceId } = authorize(actor, 'tickets:write')
+      return inTransaction(db, async (tx) => {
+        const current = await lockTicket(tx, workspaceId, ref)
+        if (!ifMatchSatisfied(ifMatch, current.version)) {
+          throw new Problem(
+            'precondition_failed',
+            `Ticket #${current.number} is at version ${current.version}; reload it and retry.`,
+          )
+        }
+        assertWritable(current.status, current.number)
+        const next: Partial<TicketRow> = {}
+        if (input.subject !== undefined) next.subject = input.subject
+        if (input.status !== undefined) {
+          assertTransition(current.status, input.status, current.number)
+          next.status = input.status
+        }
+        if (input.priority !== undefined)
+          next.priorityId = (await resolvePriority(tx, workspaceId, input.priority))?.id ?? null
+        if (input.department !== undefined) {
+          next.departmentId = (await resolveDepartment(tx, workspaceId, input.department))?.id ?? null
+        }
+        if (input.assigneeId !== undefined) {
+          if (input.assigneeId !== null) await assertAssignable(tx, workspaceId, input.assigneeId)
+          next.assigneeId = input.assigneeId
+        }
+        if (input.tags !== undefined) next.tags = normalizeTags(input.tags)
+        if (input.type !== undefined) next.type = input.type
+        if (input.externalRef !== undefined) next.externalRef = input.externalRef
+        if (input.metadata !== undefined) next.metadata = input.metadata
+
+        const changes = diff(current, next)
+        if (Object.keys(changes).length === 0) return viewOf(tx, workspaceId, current)
+        const now = new Date()
+        const timestamps = next.status ? statusTimestamps(current.status, next.status, now) : {}
+        Object.assign(changes, diff(current, timestamps))
+        await tx
+          .update(tickets)
+          .set({ ...next, ...timestamps, updatedAt: now, version: current.version + 1 })
+          .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, current.id)))
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'ticket.updated',
+          subjectType: 'ticket',
+          subjectId: current.id,
+          actor,
+          changes,
+        })
+        return viewOf(tx, workspaceId, current)
+      })
+    },
+
+    addMessage(actor: Actor, ref: TicketRef, input: NewMessage) {
+      const { workspaceId } = authorize(actor, 'tickets:write')
+      const visibility = input.visibility ?? 'public'
+      return inTransaction(db, async (tx) => {
+        const ticket = await lockTicket(tx, workspaceId, ref)
+        assertWritable(ticket.status, ticket.number)
+        const customerId = await customerAuthor(tx, workspaceId, ticket, input.author)
+        if (customerId && visibility === 'internal') {
+          throw invalid('/visibility', 'must be public for a message written by the customer')
+        }
+        const now = new Date()
+        const next: Partial<TicketRow> = {}
+        if (customerId) {
+          next.lastCustomerMessageAt = now
+          if (ticket.status === 'pending' || ticket.status === 'solved') next.status = 'open'
+        } else if (visibility === 'public') {
+          if (!ticket.firstRespondedAt) next.firstRespondedAt = now
+          if (ticket.status === 'new') next.status = 'open'
+        }
+        const timestamps = next.status ? statusTimestamps(ticket.status, next.status, now) : {}
+        const [message] = await tx
+          .insert(messages)
+          .values({
+            workspaceId,
+            ticketId: ticket.id,
+            visibility,
+            authorKind: customerId ? 'contact' : 'integration',
+            authorId: customerId ?? (actor.kind === 'apiKey' ? actor.apiKeyId : null),
+            body: input.body,
+            bodyHtml: input.bodyHtml === undefined ? null : sanitizeBodyHtml(input.bodyHtml),
+            channel: 'api',
+            createdAt: now,
+          })
+          .returning()
+        if (!message) throw new Error('insert returned no row')
+        await tx
+          .update(tickets)
+          .set({ ...next, ...timestamps, updatedAt: now, version: ticket.version + 1 })
+          .where(and(eq(tickets.workspaceId, workspaceId), eq(tickets.id, ticket.id)))
+        const changes: Changes = diff(ticket, { ...next, ...timestamps })
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'ticket.message_added',
+          subjectType: 'ticket',
+          subjectId: ticket.id,
+          actor,
+          changes,
+          data: { messageId: message.id, visibility, authorKind: message.authorKind },
+        })
+        return toMessage(message)
+      })
+    },
+  }
+}
+
+/** The contact whose words a message carries, when an integration relays the customer; null for staff. */
+async function customerAuthor(tx: Tx, workspaceId: string, ticket: TicketRow, author: NewMessage['author']) {
+  if (author === undefined) return null
+  if (author === 'requester') return ticket.requesterId
+  const [contact] = await tx
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, author.contactId)))
+  if (!contact) throw invalid('/author/contactId', `names no contact of this workspace: ${author.contactId}`)
+  return contact.id
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { type Actor, anonymous } from '../auth/actor.ts'
+import { Problem } from '../lib/problem.ts'
+import { safeEqual } from '../lib/secrets.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor
+  }
+}
+
+export interface AuthOptions {
+  platformToken: string | undefined
+  authenticateApiKey: (secret: string) => Promise<Actor | null>
+}
+
+/** Resolves `Authorization: Bearer …` to an actor. A token that is present but wrong is a 401 at once. */
+export default fp<AuthOptions>(
+  async function auth(app: FastifyInstance, options) {
+    app.decorateRequest('actor', null as never)
+    app.addHook('onRequest', async (request) => {
+      request.actor = anonymous
+      const header = request.headers.authorization
+      if (header === undefined) return
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+      if (!match?.[1]) throw new Problem('unauthorized', 'Authorization must be "Bearer <token>".')
+      const token = match[1]
+      if (options.platformToken && safeEqual(token, options.platformToken)) {
+        request.actor = { kind: 'platform' }
+        return
+      }
+      const actor = token.startsWith('atk_') ? await options.authenticateApiKey(token) : null
+      if (!actor) throw new Problem('unauthorized', 'The bearer token is invalid, expired or revoked.')
+      request.actor = actor
+    })
+  },
+  { name: 'auth', dependencies: ['errors'] },
+)

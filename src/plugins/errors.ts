@@ -1,0 +1,105 @@
+import type { ErrorObject } from 'ajv'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import FindMyWay from 'find-my-way'
+import { isProblem, Problem, type ProblemCode, problemCatalog } from '../lib/problem.ts'
+import { fieldErrors, validationProblem } from '../lib/validate.ts'
+
+const fastifyCodes: Partial<Record<string, ProblemCode>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'validation',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'validation',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation',
+}
+
+function fromValidation(error: FastifyError): Problem {
+  const context = error.validationContext ?? 'body'
+  const errors = fieldErrors(error.validation as ErrorObject[], context === 'body' ? '' : `/${context}`)
+  return validationProblem(errors, context)
+}
+
+function toProblem(error: FastifyError): Problem | null {
+  if (isProblem(error)) return error
+  if (error.validation) return fromValidation(error)
+  const code = error.code ? fastifyCodes[error.code] : undefined
+  if (code) return new Problem(code, error.message)
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    const byStatus = Object.entries(problemCatalog).find(([, p]) => p.status === error.statusCode)
+    return new Problem((byStatus?.[0] as ProblemCode | undefined) ?? 'validation', error.message)
+  }
+  return null
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
+  const body = {
+    type: `/problems/${problem.code}`,
+    title: problem.title,
+    status: problem.status,
+    code: problem.code,
+    detail: problem.message,
+    instance: request.url.split('?')[0],
+    ...(problem.errors ? { errors: problem.errors } : {}),
+  }
+  return reply
+    .code(problem.status)
+    .headers(problem.headers ?? {})
+    .type('application/problem+json; charset=utf-8')
+    .serializer(JSON.stringify)
+    .send(body)
+}
+
+/**
+ * Turns every error into RFC 9457 problem details: thrown Problems, schema validation, Fastify's
+ * own client errors, unknown routes (404) and known paths with the wrong method (405 with Allow).
+ */
+export default fp(
+  async function errors(app: FastifyInstance) {
+    // A shadow router of every registered path, to tell "no such path" from "wrong method".
+    const paths = FindMyWay()
+    const methodsByPath = new Map<string, Set<string>>()
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method]
+      let known = methodsByPath.get(route.url)
+      if (!known) {
+        known = new Set()
+        methodsByPath.set(route.url, known)
+        paths.on('GET', route.url, () => {}, { url: route.url })
+      }
+      for (const m of methods) known.add(m)
+    })
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const problem = toProblem(error)
+      if (problem) {
+        if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+        return sendProblem(request, reply, problem)
+      }
+      request.log.error({ err: error }, 'unhandled error')
+      return sendProblem(
+        request,
+        reply,
+        new Problem('internal', `An internal error occurred (request ${request.id}).`),
+      )
+    })
+
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0] ?? '/'
+      const match = paths.find('GET', path)
+      const url = (match?.store as { url?: string } | undefined)?.url
+      const allowed = url ? methodsByPath.get(url) : undefined
+      if (allowed && !allowed.has(request.method)) {
+        const allow = [...allowed].join(', ')
+        return sendProblem(
+          request,
+          reply,
+          new Problem('method_not_allowed', `${request.method} is not allowed on ${path}; use ${allow}`, {
+            headers: { allow },
+          }),
+        )
+      }
+      return sendProblem(request, reply, new Problem('not_found', `No route ${request.method} ${path}`))
+    })
+  },
+  { name: 'errors' },
+)

@@ -1,0 +1,165 @@
+import { and, eq, lt, or } from 'drizzle-orm'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import fp from 'fastify-plugin'
+import { actorScope } from '../auth/actor.ts'
+import type { Db } from '../db/client.ts'
+import { idempotencyKeys } from '../db/schema/index.ts'
+import { inTransaction } from '../db/transaction.ts'
+import { canonicalJson } from '../lib/canonical-json.ts'
+import { Problem } from '../lib/problem.ts'
+import { sha256 } from '../lib/secrets.ts'
+
+const TTL_MS = 24 * 60 * 60 * 1000
+/** A claim older than this belongs to a request that died before committing; its work was rolled back. */
+const LEASE_MS = 60_000
+const REPLAYED_HEADERS = ['location', 'etag', 'content-type']
+
+export interface IdempotencyOptions {
+  db: Db
+}
+
+/**
+ * `Idempotency-Key` on POST (API.md "Safe retries"). The first request claims the key; its handler then
+ * runs in one transaction together with the stored response, so a crash after commit can neither lose
+ * the response nor let a retry create the resource twice.
+ */
+export default fp<IdempotencyOptions>(
+  async function idempotency(app: FastifyInstance, { db }) {
+    app.addHook('onRoute', (route) => {
+      if (route.method !== 'POST' || route.config?.idempotent === false) return
+      const handler = route.handler as RouteHandlerMethod
+      route.handler = async function idempotentHandler(this: FastifyInstance, request, reply) {
+        const key = request.headers['idempotency-key']
+        if (key === undefined) return handler.call(this, request, reply)
+        if (typeof key !== 'string' || key.length === 0 || key.length > 255) {
+          throw new Problem('validation', 'Idempotency-Key must be 1 to 255 characters.', {
+            errors: [{ path: '/headers/idempotency-key', message: 'must be 1 to 255 characters' }],
+          })
+        }
+        return runOnce(db, handler.bind(this), request, reply, key)
+      }
+    })
+
+    const sweep = setInterval(() => {
+      db.delete(idempotencyKeys)
+        .where(lt(idempotencyKeys.expiresAt, new Date()))
+        .catch((err: unknown) => app.log.warn({ err }, 'idempotency sweep failed'))
+    }, 3_600_000)
+    sweep.unref()
+    app.addHook('onClose', async () => clearInterval(sweep))
+  },
+  { name: 'idempotency', dependencies: ['auth'] },
+)
+
+async function runOnce(
+  db: Db,
+  handler: (request: FastifyRequest, reply: FastifyReply) => unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  key: string,
+) {
+  const actor = request.actor
+  const scope = actorScope(actor, request.ip)
+  const requestHash = sha256(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
+  const now = new Date()
+  const [claimed] = await db
+    .insert(idempotencyKeys)
+    .values({
+      scope,
+      key,
+      workspaceId: 'workspaceId' in actor ? actor.workspaceId : null,
+      requestHash,
+      state: 'processing',
+      lockedAt: now,
+      expiresAt: new Date(now.getTime() + TTL_MS),
+    })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.scope, idempotencyKeys.key],
+      set: {
+        requestHash,
+        state: 'processing',
+        lockedAt: now,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + TTL_MS),
+        responseStatus: null,
+        responseHeaders: null,
+        responseBody: null,
+      },
+      setWhere: or(
+        lt(idempotencyKeys.expiresAt, now),
+        and(
+          eq(idempotencyKeys.state, 'processing'),
+          lt(idempotencyKeys.lockedAt, new Date(now.getTime() - LEASE_MS)),
+        ),
+      ),
+    })
+    .returning()
+
+  if (!claimed) return replayOrRefuse(db, scope, key, requestHash, reply)
+
+  const ours = and(
+    eq(idempotencyKeys.scope, scope),
+    eq(idempotencyKeys.key, key),
+    eq(idempotencyKeys.lockedAt, now),
+  )
+  try {
+    return await inTransaction(db, async (tx) => {
+      const payload = await handler(request, reply)
+      const body = typeof payload === 'string' ? payload : String(reply.serialize(payload))
+      const headers: Record<string, string> = {}
+      for (const name of REPLAYED_HEADERS) {
+        const value = reply.getHeader(name)
+        if (value !== undefined) headers[name] = String(value)
+      }
+      headers['content-type'] ??= 'application/json; charset=utf-8'
+      const stored = await tx
+        .update(idempotencyKeys)
+        .set({
+          state: 'completed',
+          responseStatus: reply.statusCode,
+          responseHeaders: headers,
+          responseBody: body,
+        })
+        .where(ours)
+        .returning({ key: idempotencyKeys.key })
+      // Another request took the lease over, so this one must not commit its work too.
+      if (stored.length === 0) throw new Problem('conflict', 'The idempotency key was taken over by a retry.')
+      reply.type(headers['content-type'])
+      return body
+    })
+  } catch (error) {
+    // Nothing was committed: release the key so the client can retry it.
+    await db.delete(idempotencyKeys).where(ours)
+    throw error
+  }
+}
+
+async function replayOrRefuse(db: Db, scope: string, key: string, requestHash: string, reply: FastifyReply) {
+  const [existing] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
+  if (!existing) {
+    throw new Problem('conflict', 'The idempotency key changed hands; retry the request.', {
+      headers: { 'retry-after': '1' },
+    })
+  }
+  if (existing.requestHash !== requestHash) {
+    throw new Problem('idempotency_mismatch', 'This Idempotency-Key was used with a different request.')
+  }
+  if (existing.state === 'processing') {
+    throw new Problem('conflict', 'A request with this Idempotency-Key is still in progress.', {
+      headers: { 'retry-after': '1' },
+    })
+  }
+  reply.code(existing.responseStatus ?? 200)
+  reply.headers({ ...(existing.responseHeaders ?? {}), 'idempotent-replayed': 'true' })
+  return existing.responseBody ?? ''
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set false on a POST that must not take part in Idempotency-Key handling. */
+    idempotent?: boolean
+  }
+}
