@@ -6,6 +6,7 @@ import type { Config } from './config.ts'
 import type { Database } from './db/client.ts'
 import { pendingMigrations } from './db/migrate.ts'
 import { ProblemDetails } from './lib/api-schemas.ts'
+import { requestValidatorCompiler } from './lib/validate.ts'
 import { apiKeyRoutes } from './modules/api-keys/routes.ts'
 import { ApiKey, ApiKeyPage, ApiKeyWithSecret } from './modules/api-keys/schemas.ts'
 import { contactRoutes } from './modules/contacts/routes.ts'
@@ -87,9 +88,6 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
     // One line per request comes from the request-log plugin, with the workspace and route in it.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     trustProxy: config.TRUST_PROXY,
-    ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-    },
   }
 }
 
@@ -100,6 +98,7 @@ export async function buildApp(config: Config, database: Database) {
   app.decorate('services', services)
   app.addHook('onClose', async () => database.close())
   for (const schema of sharedSchemas) app.addSchema(schema)
+  app.setValidatorCompiler(requestValidatorCompiler)
 
   await app.register(errors)
   await app.register(requestLog)

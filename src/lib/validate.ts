@@ -6,8 +6,17 @@ import { type FieldError, Problem } from './problem.ts'
 // ajv-formats ships CommonJS; under ESM its function is the `default` property of the module.
 const addFormats = ajvFormats.default
 
-/** The same validator settings Fastify uses for REST, for inputs that arrive another way (GraphQL). */
-const ajv = addFormats(new Ajv({ useDefaults: true, coerceTypes: false, allErrors: true, strict: false }))
+const options = { useDefaults: true, allErrors: true, removeAdditional: false, strict: false } as const
+/** JSON bodies are typed already: a string where an array belongs is an error, never coerced. */
+const strict = addFormats(new Ajv({ ...options, coerceTypes: false }))
+/** Query strings, params and headers arrive as text, so they are coerced (`limit=5`, `a,b` lists stay strings). */
+const coercing = addFormats(new Ajv({ ...options, coerceTypes: 'array' }))
+const ajv = strict
+
+/** Fastify's validator compiler: strict for bodies, coercing for the textual parts of a request. */
+export function requestValidatorCompiler({ schema, httpPart }: { schema: object; httpPart?: string }) {
+  return (httpPart === 'body' ? strict : coercing).compile(schema)
+}
 const compiled = new WeakMap<TSchema, ValidateFunction>()
 
 /** Maps Ajv's errors to `{ path, message }` pairs, naming the missing or unknown property itself. */
