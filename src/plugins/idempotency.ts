@@ -26,7 +26,9 @@ export interface IdempotencyOptions {
 export default fp<IdempotencyOptions>(
   async function idempotency(app: FastifyInstance, { db }) {
     app.addHook('onRoute', (route) => {
-      if (route.method !== 'POST' || route.config?.idempotent === false) return
+      // REST commands only: /graphql is a POST too, but it is a query language, not one command.
+      if (route.method !== 'POST' || !route.url.startsWith('/v1/') || route.config?.idempotent === false)
+        return
       const handler = route.handler as RouteHandlerMethod
       route.handler = async function idempotentHandler(this: FastifyInstance, request, reply) {
         const key = request.headers['idempotency-key']
@@ -36,7 +38,7 @@ export default fp<IdempotencyOptions>(
             errors: [{ path: '/headers/idempotency-key', message: 'must be 1 to 255 characters' }],
           })
         }
-        return runOnce(db, handler.bind(this), request, reply, key)
+        return runOnce(db, handler.bind(this), request, reply, key, route.config?.revealsSecret === true)
       }
     })
 
@@ -57,6 +59,7 @@ async function runOnce(
   request: FastifyRequest,
   reply: FastifyReply,
   key: string,
+  revealsSecret: boolean,
 ) {
   const actor = request.actor
   const scope = actorScope(actor, request.ip)
@@ -118,7 +121,8 @@ async function runOnce(
           state: 'completed',
           responseStatus: reply.statusCode,
           responseHeaders: headers,
-          responseBody: body,
+          // A secret is shown once and stored only as a hash, so a response carrying one is never kept.
+          responseBody: revealsSecret ? null : body,
         })
         .where(ours)
         .returning({ key: idempotencyKeys.key })
@@ -152,6 +156,13 @@ async function replayOrRefuse(db: Db, scope: string, key: string, requestHash: s
       headers: { 'retry-after': '1' },
     })
   }
+  if (existing.responseBody === null) {
+    throw new Problem(
+      'conflict',
+      'This request already succeeded. Its response held a secret that is shown only once, so it is not replayed; the created resource is at Location.',
+      { headers: existing.responseHeaders?.location ? { location: existing.responseHeaders.location } : {} },
+    )
+  }
   reply.code(existing.responseStatus ?? 200)
   reply.headers({ ...(existing.responseHeaders ?? {}), 'idempotent-replayed': 'true' })
   return existing.responseBody ?? ''
@@ -161,5 +172,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Set false on a POST that must not take part in Idempotency-Key handling. */
     idempotent?: boolean
+    /** The response carries a one-time secret: remember that the request ran, never what it answered. */
+    revealsSecret?: boolean
   }
 }

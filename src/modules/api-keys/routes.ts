@@ -11,6 +11,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/api-keys',
     {
+      config: { revealsSecret: true },
       schema: {
         tags,
         summary: 'Create an API key',

@@ -11,6 +11,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/workspaces',
     {
+      config: { revealsSecret: true },
       schema: {
         tags: ['workspaces'],
         summary: 'Provision a workspace',
