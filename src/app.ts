@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
+import type { DestinationStream } from 'pino'
 import { uuidv7 } from 'uuidv7'
 import type { Config } from './config.ts'
 import type { Database } from './db/client.ts'
@@ -31,6 +32,7 @@ import idempotency from './plugins/idempotency.ts'
 import metrics from './plugins/metrics.ts'
 import openapi from './plugins/openapi.ts'
 import requestLog from './plugins/request-log.ts'
+import routeRegistry from './plugins/route-registry.ts'
 import { createServices, type Services } from './services.ts'
 
 declare module 'fastify' {
@@ -64,7 +66,7 @@ const sharedSchemas = [
 const incomingRequestId = /^[\w.:-]{1,128}$/
 
 /** The Fastify options of the service, used unchanged by the tests. */
-export function fastifyOptions(config: Config): FastifyServerOptions {
+export function fastifyOptions(config: Config, logStream?: DestinationStream): FastifyServerOptions {
   return {
     logger: {
       level: config.LOG_LEVEL,
@@ -80,6 +82,7 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
         ],
         censor: '[redacted]',
       },
+      ...(logStream && { stream: logStream }),
     },
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
@@ -92,14 +95,15 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
 }
 
 /** Builds the whole service on an open, migrated database; closing the app closes the database. */
-export async function buildApp(config: Config, database: Database) {
-  const app = Fastify(fastifyOptions(config)).withTypeProvider<TypeBoxTypeProvider>()
+export async function buildApp(config: Config, database: Database, logStream?: DestinationStream) {
+  const app = Fastify(fastifyOptions(config, logStream)).withTypeProvider<TypeBoxTypeProvider>()
   const services = createServices(database.db)
   app.decorate('services', services)
   app.addHook('onClose', async () => database.close())
   for (const schema of sharedSchemas) app.addSchema(schema)
   app.setValidatorCompiler(requestValidatorCompiler)
 
+  await app.register(routeRegistry)
   await app.register(errors)
   await app.register(requestLog)
   await app.register(auth, {

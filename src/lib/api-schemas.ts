@@ -35,10 +35,13 @@ export const ProblemDetails = Type.Object(
   { $id: 'ProblemDetails', description: 'RFC 9457 problem details.' },
 )
 
-const problemRef = Type.Ref('ProblemDetails')
+export const problemResponse = {
+  description: 'Problem details (RFC 9457)',
+  content: { 'application/problem+json': { schema: Type.Ref('ProblemDetails') } },
+}
 /** Error responses every route may give, for the OpenAPI document. */
 export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries([400, 401, 403, ...statuses].map((s) => [s, problemRef]))
+  Object.fromEntries([400, 401, 403, ...statuses].map((s) => [s, problemResponse]))
 
 /** A string enum that OpenAPI shows as `enum` (TypeBox unions of literals render as anyOf). */
 export const StringEnum = <const T extends readonly string[]>(values: T, options: object = {}) =>

@@ -1,7 +1,6 @@
 import type { ErrorObject } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import FindMyWay from 'find-my-way'
 import { isProblem, Problem, type ProblemCode, problemCatalog } from '../lib/problem.ts'
 import { fieldErrors, validationProblem } from '../lib/validate.ts'
 
@@ -55,20 +54,6 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
  */
 export default fp(
   async function errors(app: FastifyInstance) {
-    // A shadow router of every registered path, to tell "no such path" from "wrong method".
-    const paths = FindMyWay()
-    const methodsByPath = new Map<string, Set<string>>()
-    app.addHook('onRoute', (route) => {
-      const methods = Array.isArray(route.method) ? route.method : [route.method]
-      let known = methodsByPath.get(route.url)
-      if (!known) {
-        known = new Set()
-        methodsByPath.set(route.url, known)
-        paths.on('GET', route.url, () => {}, { url: route.url })
-      }
-      for (const m of methods) known.add(m)
-    })
-
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = toProblem(error)
       if (problem) {
@@ -85,11 +70,9 @@ export default fp(
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? '/'
-      const match = paths.find('GET', path)
-      const url = (match?.store as { url?: string } | undefined)?.url
-      const allowed = url ? methodsByPath.get(url) : undefined
-      if (allowed && !allowed.has(request.method)) {
-        const allow = [...allowed].join(', ')
+      const allowed = app.allowedMethods(path)
+      if (allowed && !allowed.includes(request.method)) {
+        const allow = allowed.join(', ')
         return sendProblem(
           request,
           reply,
@@ -101,5 +84,5 @@ export default fp(
       return sendProblem(request, reply, new Problem('not_found', `No route ${request.method} ${path}`))
     })
   },
-  { name: 'errors' },
+  { name: 'errors', dependencies: ['route-registry'] },
 )

@@ -34,6 +34,8 @@ export default fp<{ version: string }>(
           },
         },
       },
+      // GraphQL has its own contract (schema.graphql); only the tagged REST routes are documented here.
+      hideUntagged: true,
       // Shared schemas keep their $id as their component name, so the document reads `#/components/schemas/Ticket`.
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     })
@@ -42,3 +44,8 @@ export default fp<{ version: string }>(
   },
   { name: 'openapi' },
 )
+
+/** The OpenAPI document exactly as `npm run openapi` commits it to openapi/openapi.json. */
+export function renderOpenApi(app: FastifyInstance): string {
+  return `${JSON.stringify(app.swagger(), null, 2)}\n`
+}

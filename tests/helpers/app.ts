@@ -1,3 +1,4 @@
+import type { DestinationStream } from 'pino'
 import type { Test } from 'tap'
 import { type App, buildApp } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
@@ -74,7 +75,11 @@ export function client(app: App, token?: string): Client {
 let slugs = 0
 
 /** Builds the app exactly as production does, on a fresh database of its own, torn down with the test. */
-export async function buildTestApp(t: Test, env: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  t: Test,
+  env: Record<string, string> = {},
+  logStream?: DestinationStream,
+): Promise<TestApp> {
   const queries: string[] = []
   const db = await createTestDatabase({ onQuery: (sql) => queries.push(sql) })
   const config: Config = loadConfig({
@@ -83,7 +88,7 @@ export async function buildTestApp(t: Test, env: Record<string, string> = {}): P
     ATIENDE_PLATFORM_TOKEN: PLATFORM_TOKEN,
     ...env,
   })
-  const app = await buildApp(config, db.database)
+  const app = await buildApp(config, db.database, logStream)
   await app.ready()
   t.teardown(async () => {
     await app.close()

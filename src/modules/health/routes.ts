@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { problemResponse } from '../../lib/api-schemas.ts'
 import { Problem } from '../../lib/problem.ts'
 
 export interface HealthOptions {
@@ -25,7 +26,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
       schema: {
         tags: ['operations'],
         summary: 'The database is reachable and migrated',
-        response: { 200: Status, 503: Type.Ref('ProblemDetails') },
+        response: { 200: Status, 503: problemResponse },
       },
     },
     async (request) => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { problemResponse } from '../../lib/api-schemas.ts'
 import { type ProblemCode, problemCatalog } from '../../lib/problem.ts'
 
 const descriptions: Record<ProblemCode, string> = {
@@ -40,7 +41,7 @@ export const problemRoutes: FastifyPluginAsyncTypebox = async (app) => {
             title: Type.String(),
             description: Type.String(),
           }),
-          404: Type.Ref('ProblemDetails'),
+          400: problemResponse,
         },
       },
     },

@@ -1,0 +1,14 @@
+// Writes openapi/openapi.json from the routes' TypeBox schemas (`npm run openapi`).
+// The app is built on an empty in-memory database: generating the document runs no query.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { buildApp } from '../src/app.ts'
+import { loadConfig } from '../src/config.ts'
+import { openDatabase } from '../src/db/client.ts'
+import { renderOpenApi } from '../src/plugins/openapi.ts'
+
+const app = await buildApp(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), await openDatabase({}))
+await app.ready()
+mkdirSync(new URL('../openapi/', import.meta.url), { recursive: true })
+writeFileSync(new URL('../openapi/openapi.json', import.meta.url), renderOpenApi(app))
+await app.close()
+console.log('openapi/openapi.json written')

@@ -1,0 +1,185 @@
+import fc from 'fast-check'
+import t from 'tap'
+import { renderOpenApi } from '../../src/plugins/openapi.ts'
+import { buildTestApp, PLATFORM_TOKEN, ticketBody } from '../helpers/app.ts'
+
+const ctx = await buildTestApp(t)
+const ws = await ctx.createWorkspace()
+await ws.api.post('/v1/tickets', ticketBody())
+const problemType = 'application/problem+json; charset=utf-8'
+
+t.test('a validation error is RFC 9457 problem details listing each field', async (t) => {
+  const res = await ws.api.post('/v1/tickets', {
+    subject: '',
+    message: { body: 'x' },
+    requester: { email: 'a@example.com' },
+    extra: 1,
+  })
+  t.equal(res.status, 400)
+  t.equal(res.headers['content-type'], problemType)
+  t.match(res.body, {
+    type: '/problems/validation',
+    title: 'Request is invalid',
+    status: 400,
+    code: 'validation',
+    detail: String,
+    instance: '/v1/tickets',
+  })
+  const paths = res.body.errors.map((e: { path: string }) => e.path)
+  t.ok(paths.includes('/subject'), 'names the short subject')
+  t.ok(paths.includes('/extra'), 'names the unknown property')
+  const missing = await ws.api.post('/v1/tickets', {
+    message: { body: 'x' },
+    requester: { email: 'a@example.com' },
+  })
+  t.same(missing.body.errors, [{ path: '/subject', message: 'is required' }])
+  t.equal(missing.body.detail, 'body/subject is required')
+})
+
+t.test('unknown routes are 404, known paths with another method 405 with Allow', async (t) => {
+  const notFound = await ws.api.get('/v1/nothing-here')
+  t.equal(notFound.status, 404)
+  t.equal(notFound.headers['content-type'], problemType)
+  t.equal(notFound.body.code, 'not_found')
+  const wrongMethod = await ws.api.delete('/v1/tickets/1')
+  t.equal(wrongMethod.status, 405)
+  t.equal(wrongMethod.body.code, 'method_not_allowed')
+  t.match(wrongMethod.headers.allow, /GET/)
+  t.match(wrongMethod.headers.allow, /PATCH/)
+  const missingTicket = await ws.api.get('/v1/tickets/424242')
+  t.match(missingTicket.body, { status: 404, code: 'not_found', detail: 'Ticket #424242 not found' })
+})
+
+t.test('malformed JSON, wrong media types and oversized bodies are client errors', async (t) => {
+  const inject = (payload: string, headers: Record<string, string>) =>
+    ctx.app.inject({
+      method: 'POST',
+      url: '/v1/tickets',
+      payload,
+      headers: { authorization: `Bearer ${ws.apiKey}`, ...headers },
+    })
+  const broken = await inject('{"subject": ', { 'content-type': 'application/json' })
+  t.equal(broken.statusCode, 400)
+  t.equal(broken.json().code, 'validation')
+  const xml = await inject('<ticket/>', { 'content-type': 'application/xml' })
+  t.equal(xml.statusCode, 415)
+  t.equal(xml.json().code, 'unsupported_media_type')
+  const huge = await inject(JSON.stringify(ticketBody({ message: { body: 'x'.repeat(2_000_000) } })), {
+    'content-type': 'application/json',
+  })
+  t.equal(huge.statusCode, 413)
+  t.equal(huge.json().code, 'payload_too_large')
+})
+
+t.test('authentication problems are 401, missing scopes 403', async (t) => {
+  const none = await ctx.anonymous.get('/v1/tickets')
+  t.equal(none.status, 401)
+  t.equal(none.body.code, 'unauthorized')
+  const malformed = await ctx.app.inject({
+    method: 'GET',
+    url: '/v1/tickets',
+    headers: { authorization: 'Basic abc' },
+  })
+  t.equal(malformed.statusCode, 401)
+  const unknownKey = await ctx.as('atk_not_a_real_key_000000000000000000000000').get('/v1/tickets')
+  t.equal(unknownKey.status, 401)
+  const readOnly = await ctx.withScopes(ws, ['tickets:read'])
+  const denied = await readOnly.post('/v1/tickets', ticketBody())
+  t.equal(denied.status, 403)
+  t.equal(denied.body.code, 'forbidden')
+})
+
+t.test('every response carries x-request-id; a sane incoming one is kept', async (t) => {
+  const own = await ctx.app.inject({
+    method: 'GET',
+    url: '/healthz',
+    headers: { 'x-request-id': 'trace-abc.123' },
+  })
+  t.equal(own.headers['x-request-id'], 'trace-abc.123')
+  const hostile = await ctx.app.inject({
+    method: 'GET',
+    url: '/healthz',
+    headers: { 'x-request-id': 'bad id\n' },
+  })
+  t.not(hostile.headers['x-request-id'], 'bad id\n')
+  t.match(hostile.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+  const error = await ws.api.get('/v1/nope')
+  t.ok(error.headers['x-request-id'])
+})
+
+t.test('the problem types are documented by the service', async (t) => {
+  const res = await ctx.anonymous.get('/problems/idempotency_mismatch')
+  t.equal(res.status, 200)
+  t.match(res.body, { type: '/problems/idempotency_mismatch', status: 422, description: String })
+})
+
+t.test('no malformed request to any documented operation answers 5xx', async (t) => {
+  const doc = JSON.parse(renderOpenApi(ctx.app))
+  const operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(
+    ([path, ops]) => Object.keys(ops).map((method) => ({ path, method: method.toUpperCase() })),
+  )
+  const junkSegment = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.constantFrom(
+      '1',
+      '0',
+      '-1',
+      '99999999999',
+      '1e3',
+      'null',
+      '%00',
+      "' or 1=1 --",
+      '00000000-0000-0000-0000-000000000000',
+    ),
+  )
+  const junkBody = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.record({
+      subject: fc.anything(),
+      message: fc.anything(),
+      requester: fc.anything(),
+      status: fc.anything(),
+    }),
+  )
+  const junkQuery = fc.dictionary(
+    fc.constantFrom(
+      'limit',
+      'cursor',
+      'status',
+      'sort',
+      'priority',
+      'q',
+      'createdAfter',
+      'tag',
+      'requesterId',
+      'x',
+    ),
+    fc.string({ maxLength: 30 }),
+  )
+  let requests = 0
+  for (const { path, method } of operations) {
+    const token = path === '/v1/workspaces' ? PLATFORM_TOKEN : ws.apiKey
+    await fc.assert(
+      fc.asyncProperty(junkSegment, junkBody, junkQuery, async (segment, body, query) => {
+        const url = `${path.replace(/\{\w+\}/g, encodeURIComponent(segment) || 'x')}?${new URLSearchParams(query)}`
+        const res = await ctx.app.inject({
+          method: method as 'GET',
+          url,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          ...(method === 'GET' || method === 'DELETE' ? {} : { payload: JSON.stringify(body) ?? 'null' }),
+        })
+        requests++
+        if (res.statusCode >= 500) throw new Error(`${method} ${url} → ${res.statusCode} ${res.body}`)
+        if (res.statusCode >= 400 && res.headers['content-type'] !== problemType) {
+          throw new Error(`${method} ${url} → ${res.statusCode} without problem details`)
+        }
+        if (res.body.includes(' at ') && /\.ts:\d+/.test(res.body)) throw new Error('stack trace leaked')
+      }),
+      { numRuns: 25, seed: 20261122 },
+    )
+  }
+  t.ok(
+    requests >= operations.length * 25,
+    `${requests} malformed requests over ${operations.length} operations`,
+  )
+})
