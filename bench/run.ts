@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -175,6 +175,107 @@ function memoryOf(pid: number): { rssMb: number; peakMb: number } | null {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far; Linux counts in 1/100 s. */
+function cpuSeconds(pid: number | string): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return null
+  }
+}
+
+/** CPU seconds of every PostgreSQL process on the machine, by pid. */
+function postgresCpu(): Map<number, number> {
+  const byPid = new Map<number, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (!readFileSync(`/proc/${entry}/stat`, 'utf8').includes('(postgres)')) continue
+      const cpu = cpuSeconds(entry)
+      if (cpu !== null) byPid.set(Number(entry), cpu)
+    } catch {}
+  }
+  return byPid
+}
+
+interface CpuSnapshot {
+  server: number | null
+  postgres: Map<number, number>
+  self: NodeJS.CpuUsage
+}
+
+const cpuSnapshot = (serverPid: number): CpuSnapshot => ({
+  server: cpuSeconds(serverPid),
+  postgres: postgresCpu(),
+  self: process.cpuUsage(),
+})
+
+interface CpuUse {
+  serverMs: number
+  postgresMs: number
+  benchMs: number
+}
+
+/** CPU used since a snapshot, in ms. Backends that exited meanwhile are left out (they were idle ones). */
+function cpuSince(start: CpuSnapshot, serverPid: number): CpuUse {
+  const server = cpuSeconds(serverPid)
+  let postgres = 0
+  for (const [pid, cpu] of postgresCpu()) postgres += cpu - (start.postgres.get(pid) ?? 0)
+  const self = process.cpuUsage(start.self)
+  return {
+    serverMs: server === null || start.server === null ? Number.NaN : (server - start.server) * 1000,
+    postgresMs: start.postgres.size === 0 ? Number.NaN : postgres * 1000,
+    benchMs: (self.user + self.system) / 1000,
+  }
+}
+
+/**
+ * Samples what a server's database connections are doing (pg_stat_activity) every 250 ms while a load
+ * runs; the stop function returns the average number of connections in each state.
+ */
+function sampleConnections(monitor: pg.Client, database: string, applicationName: string) {
+  const counts: Record<string, number> = {}
+  let samples = 0
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const { rows } = await monitor.query(
+          `select state, wait_event_type, wait_event from pg_stat_activity
+           where datname = $1 and application_name = $2`,
+          [database, applicationName],
+        )
+        samples++
+        for (const row of rows as {
+          state: string
+          wait_event_type: string | null
+          wait_event: string | null
+        }[]) {
+          const label =
+            row.state === 'active'
+              ? row.wait_event_type
+                ? `waiting ${row.wait_event_type}:${row.wait_event}`
+                : 'running'
+              : row.state === 'idle in transaction'
+                ? 'idle in transaction'
+                : row.state === 'idle'
+                  ? 'idle'
+                  : String(row.state)
+          counts[label] = (counts[label] ?? 0) + 1
+        }
+      } catch {}
+      await sleep(250)
+    }
+  })()
+  return async (): Promise<Record<string, number>> => {
+    stopped = true
+    await loop
+    return Object.fromEntries(Object.entries(counts).map(([label, n]) => [label, n / Math.max(1, samples)]))
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Load
 
@@ -194,6 +295,8 @@ interface LoadResult {
   timeouts: number
   statusCodes: Record<string, number>
   samples: Sample[]
+  cpu?: CpuUse
+  connectionsInUse?: Record<string, number>
 }
 
 interface LoadOptions {
@@ -247,15 +350,28 @@ async function load({ url, request, connections = CONNECTIONS, duration }: LoadO
 
 const failures = (r: LoadResult) => r.non2xx + r.errors + r.timeouts
 
-/** A short warm-up at full concurrency, then the measured run. */
-async function measure(label: string, options: Omit<LoadOptions, 'duration'>): Promise<LoadResult> {
+interface Server {
+  url: string
+  pid: number
+  database: string
+  applicationName: string
+}
+
+let monitor: pg.Client | undefined
+
+/** A short warm-up at full concurrency, then the measured run with CPU and connection accounting. */
+async function measure(label: string, server: Server, request: Request, connections = CONNECTIONS) {
   log(`${label}: warm-up ${WARMUP} s`)
-  const warm = await load({ ...options, duration: WARMUP })
+  const warm = await load({ url: server.url, request, connections, duration: WARMUP })
   if (failures(warm) > 0) {
     log(`${label}: warm-up had ${failures(warm)} failed requests ${JSON.stringify(warm.statusCodes)}`)
   }
-  log(`${label}: measuring ${DURATION} s with ${options.connections ?? CONNECTIONS} connections`)
-  const result = await load({ ...options, duration: DURATION })
+  log(`${label}: measuring ${DURATION} s with ${connections} connections`)
+  const stopSampling = monitor && sampleConnections(monitor, server.database, server.applicationName)
+  const before = cpuSnapshot(server.pid)
+  const result = await load({ url: server.url, request, connections, duration: DURATION })
+  result.cpu = cpuSince(before, server.pid)
+  if (stopSampling) result.connectionsInUse = await stopSampling()
   log(
     `${label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ` +
       `status ${JSON.stringify(result.statusCodes)}`,
@@ -324,10 +440,10 @@ async function seedListWorkspace(db: pg.Client, workspaceId: string) {
     workspaceId,
     SEED_TICKETS,
   ])
-  await db.query('analyze tickets')
-  await db.query('analyze contacts')
-  await db.query('analyze priorities')
-  await db.query('analyze departments')
+  // Vacuum too, so autovacuum does not start on these rows in the middle of the list runs.
+  for (const table of ['tickets', 'contacts', 'priorities', 'departments', 'ticket_counters']) {
+    await db.query(`vacuum (analyze) ${table}`)
+  }
   log(`seeded ${SEED_TICKETS} tickets and ${SEED_CONTACTS} contacts in ${Date.now() - started} ms`)
 }
 
@@ -479,6 +595,36 @@ function table(rows: Row[]): string {
   return lines.join('\n')
 }
 
+const perRequest = (ms: number | undefined, r: LoadResult) =>
+  ms === undefined || r.total === 0 ? '—' : fmt(ms / r.total, 2)
+
+function connectionsCell(r: LoadResult): string {
+  const states = Object.entries(r.connectionsInUse ?? {}).sort((a, b) => b[1] - a[1])
+  if (states.length === 0) return '—'
+  return states.map(([label, n]) => `${fmt(n)} ${label}`).join(', ')
+}
+
+/** Where each measured run spent its CPU, and what the server's pool connections were doing. */
+function costTable(runs: [string, LoadResult][]): string {
+  const lines = [
+    '| measured run | responses | server CPU ms/req | PostgreSQL CPU ms/req | load generator CPU ms/req | pool connections (avg of samples) |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+  ]
+  for (const [label, r] of runs) {
+    lines.push(
+      `| ${[
+        label,
+        fmtInt(r.total),
+        perRequest(r.cpu?.serverMs, r),
+        perRequest(r.cpu?.postgresMs, r),
+        perRequest(r.cpu?.benchMs, r),
+        connectionsCell(r),
+      ].join(' | ')} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
 function writeResults(report: string, day: string) {
   const file = path.join(benchDir, 'RESULTS.md')
   const title = '# Benchmark results\n\nWritten by `BENCH_WRITE_RESULTS=1 npm run bench`, newest first.\n'
@@ -515,6 +661,21 @@ async function dropStaleDatabases(admin: pg.Client) {
   }
 }
 
+async function metricsOf(base: string): Promise<Record<string, number>> {
+  try {
+    const text = await (await fetch(`${base}/metrics`)).text()
+    const values: Record<string, number> = {}
+    for (const match of text.matchAll(
+      /^(nodejs_heap_size_used_bytes|nodejs_heap_size_total_bytes|nodejs_external_memory_bytes) (\S+)$/gm,
+    )) {
+      values[match[1] as string] = Number(match[2]) / 1024 / 1024
+    }
+    return values
+  } catch {
+    return {}
+  }
+}
+
 async function main() {
   const startedAt = Date.now()
   const admin = await connect(ADMIN_URL)
@@ -525,69 +686,72 @@ async function main() {
     createdDatabases.push(name)
   }
   log(`created databases ${serviceDbName} and ${baselineDbName}`)
+  monitor = await connect(ADMIN_URL)
 
   const [servicePort, baselinePort] = [await freePort(), await freePort()]
   const common = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', DATABASE_POOL_SIZE: '10' }
-  const service = startChild('service', 'src/server.ts', {
+  const serviceChild = startChild('service', 'src/server.ts', {
     ...common,
     DATABASE_URL: databaseUrl(serviceDbName),
     PORT: String(servicePort),
     ATIENDE_PLATFORM_TOKEN: platformToken,
   })
-  const baseline = startChild('baseline', 'bench/baseline-server.ts', {
+  const baselineChild = startChild('baseline', 'bench/baseline-server.ts', {
     ...common,
     DATABASE_URL: databaseUrl(baselineDbName),
     PORT: String(baselinePort),
   })
-  const serviceUrl = `http://127.0.0.1:${servicePort}`
-  const baselineUrl = `http://127.0.0.1:${baselinePort}`
-  await Promise.all([waitHealthy(service, serviceUrl), waitHealthy(baseline, baselineUrl)])
-  log(
-    `service (pid ${service.proc.pid}) on ${serviceUrl}, baseline (pid ${baseline.proc.pid}) on ${baselineUrl}`,
-  )
+  const service: Server = {
+    url: `http://127.0.0.1:${servicePort}`,
+    pid: serviceChild.proc.pid ?? 0,
+    database: serviceDbName,
+    applicationName: 'atiende',
+  }
+  const baseline: Server = {
+    url: `http://127.0.0.1:${baselinePort}`,
+    pid: baselineChild.proc.pid ?? 0,
+    database: baselineDbName,
+    applicationName: 'atiende-bench-baseline',
+  }
+  await Promise.all([waitHealthy(serviceChild, service.url), waitHealthy(baselineChild, baseline.url)])
+  log(`service (pid ${service.pid}) on ${service.url}, baseline (pid ${baseline.pid}) on ${baseline.url}`)
 
-  const mainWs = await provision(serviceUrl, 'bench', 'Bench')
-  const listWs = await provision(serviceUrl, 'bench-list', 'Bench list')
+  const mainWs = await provision(service.url, 'bench', 'Bench')
+  const listWs = await provision(service.url, 'bench-list', 'Bench list')
+  const memoryAtStart = memoryOf(service.pid)
   const serviceDb = await connect(databaseUrl(serviceDbName))
   const baselineDb = await connect(databaseUrl(baselineDbName))
-  await seedListWorkspace(serviceDb, listWs.id)
 
   const json = { 'content-type': 'application/json' }
   const auth = (token: string) => ({ authorization: `Bearer ${token}` })
 
   // 1. Create: a new requester on every request.
   let seq = 0
-  const createTicket = await measure('POST /v1/tickets', {
-    url: serviceUrl,
-    request: {
-      method: 'POST',
-      path: '/v1/tickets',
-      headers: { ...json, ...auth(mainWs.token) },
-      setupRequest: (req) => {
-        const n = ++seq
-        return {
-          ...req,
-          body: JSON.stringify({
-            subject: `Order A-${n} never arrived`,
-            message: { body: paragraph },
-            requester: { email: `c${n}@example.com`, name: `Customer ${n}` },
-            externalRef: `A-${n}`,
-          }),
-        }
-      },
+  const createTicket = await measure('POST /v1/tickets', service, {
+    method: 'POST',
+    path: '/v1/tickets',
+    headers: { ...json, ...auth(mainWs.token) },
+    setupRequest: (req) => {
+      const n = ++seq
+      return {
+        ...req,
+        body: JSON.stringify({
+          subject: `Order A-${n} never arrived`,
+          message: { body: paragraph },
+          requester: { email: `c${n}@example.com`, name: `Customer ${n}` },
+          externalRef: `A-${n}`,
+        }),
+      }
     },
   })
   let itemSeq = 0
-  const createItem = await measure('baseline POST /items', {
-    url: baselineUrl,
-    request: {
-      method: 'POST',
-      path: '/items',
-      headers: json,
-      setupRequest: (req) => {
-        const n = ++itemSeq
-        return { ...req, body: JSON.stringify({ subject: `Order A-${n} never arrived`, body: paragraph }) }
-      },
+  const createItem = await measure('baseline POST /items', baseline, {
+    method: 'POST',
+    path: '/items',
+    headers: json,
+    setupRequest: (req) => {
+      const n = ++itemSeq
+      return { ...req, body: JSON.stringify({ subject: `Order A-${n} never arrived`, body: paragraph }) }
     },
   })
 
@@ -603,41 +767,32 @@ async function main() {
     throw new Error(`nothing to read: ${lastNumber} tickets, ${itemIds.length} items were created`)
   }
   const pick = (n: number) => 1 + Math.floor(Math.random() * n)
-  const getTicket = await measure('GET /v1/tickets/{number}', {
-    url: serviceUrl,
-    request: {
-      method: 'GET',
-      headers: auth(mainWs.token),
-      setupRequest: (req) => ({ ...req, path: `/v1/tickets/${pick(lastNumber)}` }),
-    },
+  const getTicket = await measure('GET /v1/tickets/{number}', service, {
+    method: 'GET',
+    headers: auth(mainWs.token),
+    setupRequest: (req) => ({ ...req, path: `/v1/tickets/${pick(lastNumber)}` }),
   })
-  const getItem = await measure('baseline GET /items/:id', {
-    url: baselineUrl,
-    request: {
-      method: 'GET',
-      setupRequest: (req) => ({ ...req, path: `/items/${itemIds[pick(itemIds.length) - 1]}` }),
-    },
+  const getItem = await measure('baseline GET /items/:id', baseline, {
+    method: 'GET',
+    setupRequest: (req) => ({ ...req, path: `/items/${itemIds[pick(itemIds.length) - 1]}` }),
   })
 
-  // 3. The agent's queue on a large workspace: loaded, then one request at a time.
+  // 3. The agent's queue on a large workspace, seeded only now so the seeding's background work
+  // (autovacuum, dirty buffers) does not land in the runs above; loaded, then one request at a time.
+  await seedListWorkspace(serviceDb, listWs.id)
   const listRequest: Request = {
     method: 'GET',
     path: '/v1/tickets?status=open&sort=-updatedAt&limit=25',
     headers: auth(listWs.token),
   }
-  const list = await measure('GET /v1/tickets?status=open (50 connections)', {
-    url: serviceUrl,
-    request: listRequest,
-  })
-  const listSolo = await measure('GET /v1/tickets?status=open (1 connection)', {
-    url: serviceUrl,
-    request: listRequest,
-    connections: 1,
-  })
+  const list = await measure('GET /v1/tickets?status=open (50 connections)', service, listRequest)
+  const listSolo = await measure('GET /v1/tickets?status=open (1 connection)', service, listRequest, 1)
 
   // 4. Memory of the service after all of that.
-  const memory = service.proc.pid ? memoryOf(service.proc.pid) : null
-  const serviceAlive = !exited(service.proc)
+  const memory = memoryOf(service.pid)
+  const baselineMemory = memoryOf(baseline.pid)
+  const heap = await metricsOf(service.url)
+  const serviceAlive = !exited(serviceChild.proc)
 
   // 5. Diagnostics: statements per request and the list query's plan.
   log('diagnostics: counting statements per request and explaining the list query')
@@ -688,9 +843,9 @@ async function main() {
       target: failures(listSolo) > 0 ? '✗ invalid (failed requests)' : 'informational',
     },
     {
-      scenario: 'service RSS after the run',
+      scenario: 'service RSS after the run (VmRSS)',
       target: memory
-        ? `${fmt(memory.rssMb, 0)} MB (peak ${fmt(memory.peakMb, 0)} MB) ${
+        ? `${fmt(memory.rssMb, 0)} MB ${
             memory.rssMb < TARGETS.rssMb ? `✓ (< ${TARGETS.rssMb} MB)` : `✗ not below ${TARGETS.rssMb} MB`
           }`
         : `✗ unavailable (service ${serviceAlive ? 'running' : 'exited'})`,
@@ -707,20 +862,28 @@ async function main() {
   const statementLines = Object.entries(diagnostics.statements).map(
     ([label, list]) =>
       `- ${label}: ${list.length} statements — ${list
-        .map((s) => s.sql.replace(/\s+/g, ' ').slice(0, 48))
-        .map((s) => `\`${s}…\``)
+        .map((s) => `\`${s.sql.replace(/\s+/g, ' ').slice(0, 40)}…\``)
         .join(', ')}`,
   )
-  const failed = [createTicket, createItem, getTicket, getItem, list, listSolo].filter((r) => failures(r) > 0)
-  const sampleLines = [
-    ['POST /v1/tickets', createTicket],
-    ['POST /items', createItem],
-    ['GET /v1/tickets/{number}', getTicket],
-    ['GET /items/:id', getItem],
-    ['GET /v1/tickets (list)', list],
+  const measured: [string, LoadResult][] = [
+    ['service POST /v1/tickets', createTicket],
+    ['baseline POST /items', createItem],
+    ['service GET /v1/tickets/{number}', getTicket],
+    ['baseline GET /items/:id', getItem],
+    ['service list, 50 connections', list],
+    ['service list, 1 connection', listSolo],
   ]
-    .flatMap(([label, r]) => (r as LoadResult).samples.map((s) => `- ${label}: ${s.status} ${s.body}`))
+  const failed = measured.filter(([, r]) => failures(r) > 0)
+  const sampleLines = measured
+    .flatMap(([label, r]) => r.samples.map((s) => `- ${label}: ${s.status} ${s.body}`))
     .slice(0, 10)
+  const mb = (n: number | undefined) => (n === undefined ? '?' : fmt(n, 0))
+  const memoryLine = memory
+    ? `Service memory: VmRSS ${mb(memoryAtStart?.rssMb)} MB after start-up → ${mb(memory.rssMb)} MB after the run ` +
+      `(peak VmHWM ${mb(memory.peakMb)} MB); V8 heap ${mb(heap.nodejs_heap_size_used_bytes)} MB used of ` +
+      `${mb(heap.nodejs_heap_size_total_bytes)} MB, external ${mb(heap.nodejs_external_memory_bytes)} MB. ` +
+      `Baseline VmRSS ${mb(baselineMemory?.rssMb)} MB (peak ${mb(baselineMemory?.peakMb)} MB).`
+    : 'Service memory: unavailable.'
 
   const report = [
     header,
@@ -732,7 +895,13 @@ async function main() {
       `reads spread over tickets #1–#${lastNumber} and ${itemIds.length} items; ` +
       `${fmtInt(ticketCount)} tickets in the bench workspace at the end.`,
     '',
+    memoryLine,
+    '',
     ...(sampleLines.length ? ['Failed responses (first ones):', '', ...sampleLines, ''] : []),
+    'Where the time goes (CPU from /proc over each measured run, divided by its responses; pool connections sampled from pg_stat_activity every 250 ms):',
+    '',
+    costTable(measured),
+    '',
     'SQL statements per request (counted in-process on the same database, BEGIN/COMMIT included; baseline: 1):',
     '',
     ...(diagnostics.error ? [`- unavailable: ${diagnostics.error}`] : statementLines),

@@ -48,28 +48,31 @@ export default fp<GraphqlOptions>(
       context: (request) => ({ actor: request.actor, services }),
       errorFormatter: (execution, context) => {
         const log = context.reply?.request.log ?? app.log
-        const errors = (execution.errors ?? []).map((error) => {
-          const original = error.originalError
+        // Mercurius wraps syntax, validation and depth errors in one 400 error that lists them: all the client's.
+        const flat = (execution.errors ?? []).flatMap((error) => {
+          const wrapper = error.originalError as { code?: string; errors?: unknown } | undefined
+          return wrapper?.code === 'MER_ERR_GQL_VALIDATION' && Array.isArray(wrapper.errors)
+            ? (wrapper.errors as GraphQLError[]).map((inner) => ({ error: inner, clients: true }))
+            : [{ error, clients: false }]
+        })
+        const errors = flat.map(({ error, clients }) => {
+          const original: unknown = (error as GraphQLError).originalError ?? error
+          const at = { nodes: error.nodes, path: error.path }
           if (isProblem(original)) {
             return new GraphQLError(original.message, {
-              nodes: error.nodes,
-              path: error.path,
+              ...at,
               extensions: { code: original.code, ...(original.errors ? { errors: original.errors } : {}) },
             })
           }
-          if (original && !(original instanceof GraphQLError) && !('extensions' in original)) {
-            log.error({ err: original }, 'graphql resolver failed')
-            return new GraphQLError('An internal error occurred.', {
-              nodes: error.nodes,
-              path: error.path,
-              extensions: { code: 'internal' },
+          const status = (original as { statusCode?: unknown }).statusCode
+          if (clients || original instanceof GraphQLError || (typeof status === 'number' && status < 500)) {
+            return new GraphQLError((original as Error).message, {
+              ...at,
+              extensions: { code: 'graphql_validation' },
             })
           }
-          return new GraphQLError(error.message, {
-            nodes: error.nodes,
-            path: error.path,
-            extensions: { code: 'graphql_validation', ...error.extensions },
-          })
+          log.error({ err: original }, 'graphql resolver failed')
+          return new GraphQLError('An internal error occurred.', { ...at, extensions: { code: 'internal' } })
         })
         const executed = 'data' in execution && execution.data !== undefined
         return { statusCode: executed ? 200 : 400, response: { data: execution.data ?? null, errors } }
