@@ -23,7 +23,7 @@ const root = path.resolve(benchDir, '..')
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgres://atiende:atiende@127.0.0.1:5432/atiende'
 const DURATION = positiveNumber(process.env.BENCH_DURATION, 10)
-const WARMUP = 2
+const WARMUP = positiveNumber(process.env.BENCH_WARMUP, 2)
 const CONNECTIONS = 50
 const SEED_TICKETS = 100_000
 const SEED_CONTACTS = 1_000
@@ -297,6 +297,7 @@ interface LoadResult {
   samples: Sample[]
   cpu?: CpuUse
   connectionsInUse?: Record<string, number>
+  rssAfterMb?: number
 }
 
 interface LoadOptions {
@@ -372,6 +373,7 @@ async function measure(label: string, server: Server, request: Request, connecti
   const result = await load({ url: server.url, request, connections, duration: DURATION })
   result.cpu = cpuSince(before, server.pid)
   if (stopSampling) result.connectionsInUse = await stopSampling()
+  result.rssAfterMb = memoryOf(server.pid)?.rssMb
   log(
     `${label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ` +
       `status ${JSON.stringify(result.statusCodes)}`,
@@ -607,8 +609,8 @@ function connectionsCell(r: LoadResult): string {
 /** Where each measured run spent its CPU, and what the server's pool connections were doing. */
 function costTable(runs: [string, LoadResult][]): string {
   const lines = [
-    '| measured run | responses | server CPU ms/req | PostgreSQL CPU ms/req | load generator CPU ms/req | pool connections (avg of samples) |',
-    '| --- | ---: | ---: | ---: | ---: | --- |',
+    '| measured run | responses | server CPU ms/req | PostgreSQL CPU ms/req | load generator CPU ms/req | server RSS after, MB | pool connections (avg of samples) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   for (const [label, r] of runs) {
     lines.push(
@@ -618,6 +620,7 @@ function costTable(runs: [string, LoadResult][]): string {
         perRequest(r.cpu?.serverMs, r),
         perRequest(r.cpu?.postgresMs, r),
         perRequest(r.cpu?.benchMs, r),
+        r.rssAfterMb === undefined ? '—' : fmt(r.rssAfterMb, 0),
         connectionsCell(r),
       ].join(' | ')} |`,
     )

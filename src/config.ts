@@ -22,7 +22,9 @@ export const ConfigSchema = Type.Object({
 })
 export type Config = Static<typeof ConfigSchema>
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
 
 /** Reads and validates configuration; throws a ConfigError that names each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -1,0 +1,68 @@
+import fc from 'fast-check'
+import t from 'tap'
+import { ticketStatuses } from '../../src/db/schema/index.ts'
+import { canonicalJson } from '../../src/lib/canonical-json.ts'
+import { decodeCursor, encodeCursor, paginate } from '../../src/lib/cursor.ts'
+import { isProblem } from '../../src/lib/problem.ts'
+import { canTransition, statusTimestamps } from '../../src/modules/tickets/lifecycle.ts'
+
+t.test('a cursor decodes to what was encoded, and garbage is a validation problem', async (t) => {
+  const value = fc.oneof(fc.string(), fc.integer(), fc.constant(null))
+  fc.assert(
+    fc.property(fc.array(value, { minLength: 1, maxLength: 3 }), (values) => {
+      t.same(decodeCursor(encodeCursor(values), values.length), values)
+    }),
+  )
+  fc.assert(
+    fc.property(fc.string(), (garbage) => {
+      try {
+        decodeCursor(garbage, 2)
+      } catch (error) {
+        return isProblem(error) && error.code === 'validation'
+      }
+      return JSON.parse(Buffer.from(garbage, 'base64url').toString()).length === 2
+    }),
+  )
+})
+
+t.test('paginate returns at most limit rows and a cursor only when there are more', async (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.integer(), { maxLength: 30 }), fc.integer({ min: 1, max: 10 }), (rows, limit) => {
+      const page = paginate(rows, limit, (r) => [r])
+      t.equal(page.data.length, Math.min(rows.length, limit))
+      t.equal(page.nextCursor !== null, rows.length > limit)
+      t.equal(page.cursors.length, page.data.length)
+    }),
+  )
+})
+
+t.test('canonical JSON ignores key order and nothing else', async (t) => {
+  fc.assert(
+    fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (object) => {
+      const reversed = Object.fromEntries(Object.entries(object).reverse())
+      return (
+        canonicalJson(reversed) === canonicalJson(object) && JSON.parse(canonicalJson(object)) !== undefined
+      )
+    }),
+  )
+  t.not(canonicalJson({ a: 1 }), canonicalJson({ a: '1' }))
+  t.not(canonicalJson([1, 2]), canonicalJson([2, 1]))
+})
+
+t.test('lifecycle: closed is final, nothing returns to new, solvedAt follows solved', async (t) => {
+  const now = new Date()
+  for (const from of ticketStatuses) {
+    for (const to of ticketStatuses) {
+      if (from === 'closed' && to !== 'closed') t.notOk(canTransition(from, to), `closed → ${to} refused`)
+      if (to === 'new' && from !== 'new') t.notOk(canTransition(from, to), `${from} → new refused`)
+      if (to === 'closed' && from !== 'solved' && from !== 'closed')
+        t.notOk(canTransition(from, to), `${from} → closed refused`)
+      if (!canTransition(from, to) || from === to) continue
+      const stamps = statusTimestamps(from, to, now)
+      if (to === 'solved') t.same(stamps, { solvedAt: now })
+      else if (to === 'closed') t.same(stamps, { closedAt: now })
+      else if (from === 'solved') t.same(stamps, { solvedAt: null }, `${from} → ${to} clears solvedAt`)
+      else t.same(stamps, {})
+    }
+  }
+})
