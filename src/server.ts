@@ -27,14 +27,17 @@ const address = await app.listen({ port: config.PORT, host: config.HOST })
 const storage =
   database.kind === 'pg' ? 'PostgreSQL server (DATABASE_URL)' : `embedded PostgreSQL in ${config.DATA_DIR}`
 app.log.info({ address, storage }, 'Atiende is listening')
-console.log(`\nAtiende API on ${address} (${storage})`)
-console.log(`  REST reference  ${address}/docs   OpenAPI ${address}/openapi.json`)
-console.log(
+const banner = [
+  `\nAtiende API on ${address} (${storage})`,
+  `  REST reference  ${address}/docs   OpenAPI ${address}/openapi.json`,
   `  GraphQL         ${address}/graphql${config.NODE_ENV === 'production' ? '' : `   GraphiQL ${address}/graphiql`}`,
-)
+]
 if (platform.generatedAt) {
-  console.log(`\nPlatform token (shown once, kept in ${platform.generatedAt}):\n  ${platform.token}`)
-  console.log('  Provision a workspace: POST /v1/workspaces with Authorization: Bearer <platform token>')
+  banner.push(
+    `\nPlatform token (shown once, kept in ${platform.generatedAt}):\n  ${platform.token}`,
+    '  Provision a workspace: POST /v1/workspaces with Authorization: Bearer <platform token>',
+  )
 } else if (!platform.token) {
-  console.log('\nProvisioning is disabled: set ATIENDE_PLATFORM_TOKEN to create workspaces.')
+  banner.push('\nProvisioning is disabled: set ATIENDE_PLATFORM_TOKEN to create workspaces.')
 }
+console.log(banner.join('\n'))
