@@ -681,6 +681,10 @@ async function metricsOf(base: string): Promise<Record<string, number>> {
 
 async function main() {
   const startedAt = Date.now()
+  const loadAtStart = os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')
   const admin = await connect(ADMIN_URL)
   const pgVersion = ((await admin.query('show server_version')).rows[0]?.server_version ?? '?') as string
   await dropStaleDatabases(admin)
@@ -860,7 +864,8 @@ async function main() {
   const header =
     `Atiende bench — ${now.toISOString().replace('T', ' ').slice(0, 16)} UTC · Node ${process.version} · ` +
     `PostgreSQL ${pgVersion} · ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}) · ` +
-    `${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per scenario, pool 10 on both servers`
+    `${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per scenario, pool 10 on both servers · ` +
+    `load average at start ${loadAtStart}`
 
   const statementLines = Object.entries(diagnostics.statements).map(
     ([label, list]) =>
