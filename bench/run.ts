@@ -200,22 +200,39 @@ function postgresCpu(): Map<number, number> {
   return byPid
 }
 
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+function machineCpu(): number | null {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? []
+    const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number)
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100
+  } catch {
+    return null
+  }
+}
+
 interface CpuSnapshot {
   server: number | null
   postgres: Map<number, number>
   self: NodeJS.CpuUsage
+  machine: number | null
+  at: number
 }
 
 const cpuSnapshot = (serverPid: number): CpuSnapshot => ({
   server: cpuSeconds(serverPid),
   postgres: postgresCpu(),
   self: process.cpuUsage(),
+  machine: machineCpu(),
+  at: Date.now(),
 })
 
 interface CpuUse {
   serverMs: number
   postgresMs: number
   benchMs: number
+  /** Share of one core used by everything else on the machine during the run (other work skews results). */
+  otherCores: number
 }
 
 /** CPU used since a snapshot, in ms. Backends that exited meanwhile are left out (they were idle ones). */
@@ -224,11 +241,13 @@ function cpuSince(start: CpuSnapshot, serverPid: number): CpuUse {
   let postgres = 0
   for (const [pid, cpu] of postgresCpu()) postgres += cpu - (start.postgres.get(pid) ?? 0)
   const self = process.cpuUsage(start.self)
-  return {
-    serverMs: server === null || start.server === null ? Number.NaN : (server - start.server) * 1000,
-    postgresMs: start.postgres.size === 0 ? Number.NaN : postgres * 1000,
-    benchMs: (self.user + self.system) / 1000,
-  }
+  const serverMs = server === null || start.server === null ? Number.NaN : (server - start.server) * 1000
+  const postgresMs = start.postgres.size === 0 ? Number.NaN : postgres * 1000
+  const benchMs = (self.user + self.system) / 1000
+  const machine = machineCpu()
+  const machineMs = machine === null || start.machine === null ? Number.NaN : (machine - start.machine) * 1000
+  const otherMs = Math.max(0, machineMs - serverMs - postgresMs - benchMs)
+  return { serverMs, postgresMs, benchMs, otherCores: otherMs / Math.max(1, Date.now() - start.at) }
 }
 
 /**
@@ -609,8 +628,8 @@ function connectionsCell(r: LoadResult): string {
 /** Where each measured run spent its CPU, and what the server's pool connections were doing. */
 function costTable(runs: [string, LoadResult][]): string {
   const lines = [
-    '| measured run | responses | server CPU ms/req | PostgreSQL CPU ms/req | load generator CPU ms/req | server RSS after, MB | pool connections (avg of samples) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| measured run | responses | server CPU ms/req | PostgreSQL CPU ms/req | load generator CPU ms/req | other processes, cores | server RSS after, MB | pool connections (avg of samples) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ]
   for (const [label, r] of runs) {
     lines.push(
@@ -620,6 +639,7 @@ function costTable(runs: [string, LoadResult][]): string {
         perRequest(r.cpu?.serverMs, r),
         perRequest(r.cpu?.postgresMs, r),
         perRequest(r.cpu?.benchMs, r),
+        r.cpu ? fmt(r.cpu.otherCores, 2) : '—',
         r.rssAfterMb === undefined ? '—' : fmt(r.rssAfterMb, 0),
         connectionsCell(r),
       ].join(' | ')} |`,
@@ -893,9 +913,20 @@ async function main() {
       `Baseline VmRSS ${mb(baselineMemory?.rssMb)} MB (peak ${mb(baselineMemory?.peakMb)} MB).`
     : 'Service memory: unavailable.'
 
+  const busiest = Math.max(0, ...measured.map(([, r]) => r.cpu?.otherCores ?? 0).filter(Number.isFinite))
+  const interference =
+    busiest > 0.25
+      ? [
+          `⚠ Other processes used up to ${fmt(busiest, 2)} of the ${os.cpus().length} cores during the measured runs ` +
+            '(see "other processes" below): the numbers are skewed; rerun on an idle machine.',
+          '',
+        ]
+      : []
+
   const report = [
     header,
     '',
+    ...interference,
     table(rows),
     '',
     `Requests in the measured runs: create ${fmtInt(createTicket.total)} (baseline ${fmtInt(createItem.total)}), ` +
