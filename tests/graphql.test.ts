@@ -43,7 +43,7 @@ t.test('tickets are a Relay connection with filters, sorting and cursors', async
     [3, 4],
   )
 
-  const filtered = await api.graphql(LIST, { filter: { priority: ['urgent'], tag: ['vip'] } })
+  const filtered = await api.graphql(LIST, { filter: { priority: ['urgent'], tag: ['VIP'] } })
   t.same(
     filtered.body.data.tickets.edges.map((e: { node: { number: number } }) => e.node.number),
     [5],

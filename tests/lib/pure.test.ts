@@ -3,6 +3,7 @@ import t from 'tap'
 import { ticketStatuses } from '../../src/db/schema/index.ts'
 import { canonicalJson } from '../../src/lib/canonical-json.ts'
 import { decodeCursor, encodeCursor, paginate } from '../../src/lib/cursor.ts'
+import { etag, parseIfMatch } from '../../src/lib/etag.ts'
 import { isProblem } from '../../src/lib/problem.ts'
 import { canTransition, statusTimestamps } from '../../src/modules/tickets/lifecycle.ts'
 
@@ -65,4 +66,14 @@ t.test('lifecycle: closed is final, nothing returns to new, solvedAt follows sol
       else t.same(stamps, {})
     }
   }
+})
+
+t.test('If-Match names the versions it accepts; weak and foreign tags match none', async (t) => {
+  t.equal(parseIfMatch(undefined), undefined)
+  t.equal(parseIfMatch(' * '), undefined)
+  t.same(parseIfMatch('"3"'), [3])
+  t.same(parseIfMatch('"1", "4"'), [1, 4])
+  t.same(parseIfMatch('W/"3"'), [], 'a weak ETag never satisfies If-Match')
+  t.same(parseIfMatch('"abc", 3'), [])
+  fc.assert(fc.property(fc.integer({ min: 1, max: 1e9 - 1 }), (v) => parseIfMatch(etag(v))?.[0] === v))
 })

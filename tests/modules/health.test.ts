@@ -36,7 +36,10 @@ t.test('metrics expose request counts and latency by route, and pool usage', asy
     res.body,
     /http_request_duration_seconds_bucket\{le="\+Inf",method="POST",route="\/v1\/tickets",status_code="201"\} 1/,
   )
-  t.match(res.body, /http_request_duration_seconds_count\{method="POST",route="\/v1\/tickets",status_code="201"\} 1/)
+  t.match(
+    res.body,
+    /http_request_duration_seconds_count\{method="POST",route="\/v1\/tickets",status_code="201"\} 1/,
+  )
   t.match(res.body, /db_pool_total_connections \d+/)
   t.match(res.body, /db_pool_waiting_requests \d+/)
   t.match(res.body, /process_resident_memory_bytes \d+/)

@@ -9,6 +9,7 @@ import { jsonDates } from '../../lib/json-dates.ts'
 import { problem } from '../../lib/problem.ts'
 import { isUuid, type TicketRef } from '../../lib/refs.ts'
 import { createEventsService } from '../events/service.ts'
+import { normalizeTags } from './tags.ts'
 import { selectTicketViews, type TicketRow, toTicket } from './view.ts'
 
 export const TicketNotFound = problem('not_found', 'Ticket %s not found')
@@ -67,7 +68,7 @@ function filterConditions(q: Db | Tx, workspaceId: string, f: TicketFilter): (SQ
     f.assigneeId ? inArray(tickets.assigneeId, f.assigneeId) : undefined,
     f.requesterId ? inArray(tickets.requesterId, f.requesterId) : undefined,
     f.organizationId ? inArray(tickets.organizationId, f.organizationId) : undefined,
-    f.tag ? arrayContains(tickets.tags, f.tag) : undefined,
+    f.tag ? arrayContains(tickets.tags, normalizeTags(f.tag)) : undefined,
     f.externalRef !== undefined ? eq(tickets.externalRef, f.externalRef) : undefined,
     f.createdAfter ? gte(tickets.createdAt, new Date(f.createdAfter)) : undefined,
     f.updatedAfter ? gte(tickets.updatedAt, new Date(f.updatedAfter)) : undefined,

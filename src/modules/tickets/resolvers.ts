@@ -60,8 +60,8 @@ export const ticketResolvers: IResolvers = {
             UpdateTicketBody,
             withoutNulls(args.input, ['assigneeId', 'type', 'externalRef']),
           )
-          const ifMatch = args.expectedVersion == null ? undefined : `"${args.expectedVersion}"`
-          return { ticket: await services.tickets.update(actor, ref, input, ifMatch) }
+          const expected = args.expectedVersion == null ? undefined : [args.expectedVersion as number]
+          return { ticket: await services.tickets.update(actor, ref, input, expected) }
         },
         { ticket: null },
       ),

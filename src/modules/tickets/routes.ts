@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses, Id, PageOnlyQuery, splitList } from '../../lib/api-schemas.ts'
+import { etag, parseIfMatch } from '../../lib/etag.ts'
 import { parseTicketRef } from '../../lib/refs.ts'
 import type { TicketSort } from './queries.ts'
 import {
@@ -16,7 +17,6 @@ import {
   UpdateTicketBody,
 } from './schemas.ts'
 
-const etag = (version: number) => `"${version}"`
 const tags = ['tickets']
 const security = [{ bearer: [] }]
 
@@ -77,7 +77,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         assigneeId: splitList(assigneeId),
         requesterId: splitList(requesterId),
         organizationId: splitList(organizationId),
-        tag: splitList(tag)?.map((t) => t.trim().toLowerCase()),
+        tag: splitList(tag),
       }
       return tickets.list(request.actor, filter, (sort ?? '-createdAt') as TicketSort, { limit, cursor })
     },
@@ -118,7 +118,12 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const ref = parseTicketRef(request.params.idOrNumber)
-      const ticket = await tickets.update(request.actor, ref, request.body, request.headers['if-match'])
+      const ticket = await tickets.update(
+        request.actor,
+        ref,
+        request.body,
+        parseIfMatch(request.headers['if-match']),
+      )
       reply.header('etag', etag(ticket.version))
       return ticket
     },

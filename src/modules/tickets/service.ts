@@ -21,6 +21,7 @@ import { type Changes, diff, recordEvent } from '../events/service.ts'
 import { resolvePriority } from '../priorities/service.ts'
 import { assertTransition, assertWritable, statusTimestamps, type TicketStatus } from './lifecycle.ts'
 import { createTicketQueries, describeRef, refCondition, TicketNotFound, toMessage } from './queries.ts'
+import { normalizeTags } from './tags.ts'
 import { type TicketRow, type TicketViewRow, toTicket } from './view.ts'
 
 type Channel = (typeof channels)[number]
@@ -59,10 +60,6 @@ export interface UpdateTicketInput {
   metadata?: Record<string, unknown>
 }
 
-/** Tags are compared and stored lower-case, trimmed and without duplicates. */
-const normalizeTags = (tags: string[]) =>
-  [...new Set(tags.map((t) => t.trim().toLowerCase()).filter(Boolean))].sort()
-
 /** Stored HTML keeps formatting and links but never scripts, styles or event handlers. */
 export function sanitizeBodyHtml(html: string): string {
   return sanitizeHtml(html, {
@@ -74,13 +71,6 @@ export function sanitizeBodyHtml(html: string): string {
     allowedSchemes: ['http', 'https', 'mailto', 'tel'],
     allowedSchemesByTag: { img: ['https', 'data'] },
   })
-}
-
-/** Parses If-Match (`"3"`, `W/"3"`, `*` or a list) against the ticket's version. */
-export function ifMatchSatisfied(header: string | undefined, version: number): boolean {
-  if (header === undefined) return true
-  const tags = header.split(',').map((t) => t.trim())
-  return tags.some((t) => t === '*' || t === `"${version}"`)
 }
 
 export function createTicketsService(db: Db) {
@@ -210,11 +200,12 @@ export function createTicketsService(db: Db) {
       })
     },
 
-    update(actor: Actor, ref: TicketRef, input: UpdateTicketInput, ifMatch?: string) {
+    /** With `expectedVersions` (If-Match, or GraphQL's expectedVersion) the change applies only to one of them. */
+    update(actor: Actor, ref: TicketRef, input: UpdateTicketInput, expectedVersions?: number[]) {
       const { workspaceId } = authorize(actor, 'tickets:write')
       return inTransaction(db, async (tx) => {
         const current = await lockTicket(tx, workspaceId, ref)
-        if (!ifMatchSatisfied(ifMatch, current.version)) {
+        if (expectedVersions && !expectedVersions.includes(current.version)) {
           throw new Problem(
             'precondition_failed',
             `Ticket #${current.number} is at version ${current.version}; reload it and retry.`,

@@ -50,6 +50,7 @@ t.test('filters narrow the list', async (t) => {
   t.same(await collect(api, 'priority=urgent&sort=number'), [1, 3])
   t.same(await collect(api, `priority=low,${created[5].priority.id}&sort=number`), [2, 6], 'by slug or id')
   t.same(await collect(api, 'tag=vip&sort=number'), [1, 2])
+  t.same(await collect(api, 'tag=VIP%20&sort=number'), [1, 2], 'tag filters are normalized like stored tags')
   t.same(await collect(api, 'tag=vip,shipping&sort=number'), [2], 'tags are all-of')
   t.same(await collect(api, `requesterId=${created[0].requester.id}&sort=number`), [1, 3])
   t.same(await collect(api, 'externalRef=A-1'), [1])
