@@ -9,6 +9,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
 import type { Db } from './client.ts'
+import { rowsOf } from './raw.ts'
 
 export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle')
 
@@ -43,11 +44,9 @@ export async function pendingMigrations(db: Db): Promise<number> {
   const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
     entries: unknown[]
   }
-  const result = await db.execute<{ applied: number }>(
+  const [row] = await rowsOf<{ applied: number }>(
+    db,
     sql`select count(*)::int as applied from drizzle.__drizzle_migrations`,
   )
-  const rows = (Array.isArray(result) ? result : (result as { rows: { applied: number }[] }).rows) as {
-    applied: number
-  }[]
-  return journal.entries.length - (rows[0]?.applied ?? 0)
+  return journal.entries.length - (row?.applied ?? 0)
 }

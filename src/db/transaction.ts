@@ -2,6 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Db } from './client.ts'
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+/** Where a statement runs: the open transaction, or the database (one statement, one transaction). */
+export type Executor = Db | Tx
 
 const ambient = new AsyncLocalStorage<Tx>()
 
@@ -16,6 +18,6 @@ export function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T>
 }
 
 /** The open transaction of this async context, or the database itself for plain reads. */
-export function currentExecutor(db: Db): Db | Tx {
+export function currentExecutor(db: Db): Executor {
   return ambient.getStore() ?? db
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, or } from 'drizzle-orm'
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Actor, Scope } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
@@ -47,6 +47,13 @@ export async function issueApiKey(tx: Tx, actor: Actor, workspaceId: string, nam
 
 export function createApiKeysService(db: Db) {
   const lastUsedWrites = new Map<string, number>()
+  // Every request authenticates, so its query is built and prepared once.
+  const keyByHash = db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.secretHash, sql.placeholder('hash')))
+    .limit(1)
+    .prepare('api_key_by_hash')
 
   /** Marks a key used at most once a minute per process, so authentication stays one indexed read. */
   function touch(row: ApiKeyRow) {
@@ -62,11 +69,7 @@ export function createApiKeysService(db: Db) {
 
   return {
     async authenticate(secret: string): Promise<Actor | null> {
-      const [row] = await db
-        .select()
-        .from(apiKeys)
-        .where(eq(apiKeys.secretHash, sha256(secret)))
-        .limit(1)
+      const [row] = await keyByHash.execute({ hash: sha256(secret) })
       if (!row || row.revokedAt) return null
       touch(row)
       return { kind: 'apiKey', workspaceId: row.workspaceId, apiKeyId: row.id, scopes: row.scopes }

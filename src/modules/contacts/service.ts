@@ -3,7 +3,7 @@ import type { Actor } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { contacts } from '../../db/schema/index.ts'
-import { currentExecutor, type Tx } from '../../db/transaction.ts'
+import { currentExecutor, type Executor } from '../../db/transaction.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { recordEvent } from '../events/service.ts'
@@ -31,13 +31,13 @@ const byExternalId = (workspaceId: string, externalId: string) =>
  * insert relies on the unique indexes and falls back to reading the row a concurrent request created.
  */
 export async function findOrCreateRequester(
-  tx: Tx,
+  q: Executor,
   actor: Actor,
   workspaceId: string,
   ref: RequesterRef,
 ): Promise<ContactRow> {
   if ('id' in ref) {
-    const [row] = await tx
+    const [row] = await q
       .select()
       .from(contacts)
       .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, ref.id)))
@@ -48,16 +48,16 @@ export async function findOrCreateRequester(
   const lookup = externalId
     ? byExternalId(workspaceId, externalId)
     : byEmail(workspaceId, ref.email as string)
-  const [found] = await tx.select().from(contacts).where(lookup)
+  const [found] = await q.select().from(contacts).where(lookup)
   if (found) return found
 
-  const [created] = await tx
+  const [created] = await q
     .insert(contacts)
     .values({ workspaceId, externalId, email: ref.email ?? null, name: ref.name ?? null })
     .onConflictDoNothing()
     .returning()
   if (created) {
-    await recordEvent(tx, {
+    await recordEvent(q, {
       workspaceId,
       type: 'contact.created',
       subjectType: 'contact',
@@ -71,17 +71,17 @@ export async function findOrCreateRequester(
     })
     return created
   }
-  const [raced] = await tx.select().from(contacts).where(lookup)
+  const [raced] = await q.select().from(contacts).where(lookup)
   if (raced) return raced
   // The e-mail is taken by a contact without this externalId: link them if it has none yet.
   if (externalId && ref.email) {
-    const [linked] = await tx
+    const [linked] = await q
       .update(contacts)
       .set({ externalId, updatedAt: new Date() })
       .where(and(byEmail(workspaceId, ref.email), sql`${contacts.externalId} is null`))
       .returning()
     if (linked) {
-      await recordEvent(tx, {
+      await recordEvent(q, {
         workspaceId,
         type: 'contact.updated',
         subjectType: 'contact',

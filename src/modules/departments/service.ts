@@ -3,7 +3,7 @@ import type { Actor } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { departments } from '../../db/schema/index.ts'
-import { currentExecutor, type Tx } from '../../db/transaction.ts'
+import { currentExecutor, type Executor, type Tx } from '../../db/transaction.ts'
 import { invalid } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 
@@ -17,7 +17,7 @@ export async function seedDepartments(tx: Tx, workspaceId: string): Promise<void
 
 /** Finds a department by id or slug; the workspace's first department when ref is undefined. */
 export async function resolveDepartment(
-  tx: Tx,
+  q: Executor,
   workspaceId: string,
   ref: string | undefined,
   path = '/department',
@@ -28,7 +28,7 @@ export async function resolveDepartment(
       : isUuid(ref)
         ? or(eq(departments.id, ref), eq(departments.slug, ref))
         : eq(departments.slug, ref)
-  const [row] = await tx
+  const [row] = await q
     .select()
     .from(departments)
     .where(and(eq(departments.workspaceId, workspaceId), match))

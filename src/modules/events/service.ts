@@ -2,7 +2,7 @@ import { and, asc, eq, gt } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
 import type { Db } from '../../db/client.ts'
 import { events } from '../../db/schema/index.ts'
-import { currentExecutor, type Tx } from '../../db/transaction.ts'
+import { currentExecutor, type Executor } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 
 /** Events own the written history: one row per command and changed subject, in the command's transaction. */
@@ -40,7 +40,7 @@ export function toEvent(row: EventRow) {
   }
 }
 
-export async function recordEvent(tx: Tx, event: NewEvent): Promise<void> {
+export async function recordEvent(tx: Executor, event: NewEvent): Promise<void> {
   const { actor, ...rest } = event
   await tx
     .insert(events)

@@ -3,7 +3,7 @@ import type { Actor } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { priorities } from '../../db/schema/index.ts'
-import { currentExecutor, type Tx } from '../../db/transaction.ts'
+import { currentExecutor, type Executor, type Tx } from '../../db/transaction.ts'
 import { invalid } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 
@@ -22,7 +22,7 @@ export async function seedPriorities(tx: Tx, workspaceId: string): Promise<void>
 
 /** Finds a priority by id or slug, or the workspace default when ref is undefined. */
 export async function resolvePriority(
-  tx: Tx,
+  q: Executor,
   workspaceId: string,
   ref: string | undefined,
   path = '/priority',
@@ -33,7 +33,7 @@ export async function resolvePriority(
       : isUuid(ref)
         ? or(eq(priorities.id, ref), eq(priorities.slug, ref))
         : eq(priorities.slug, ref)
-  const [row] = await tx
+  const [row] = await q
     .select()
     .from(priorities)
     .where(and(eq(priorities.workspaceId, workspaceId), match))

@@ -87,6 +87,22 @@ export const toMessage = ({ workspaceId: _ws, ...row }: typeof messages.$inferSe
 export function createTicketQueries(db: Db) {
   const events = createEventsService(db)
 
+  const viewById = selectTicketViews(db)
+    .where(
+      and(eq(tickets.workspaceId, sql.placeholder('workspaceId')), eq(tickets.id, sql.placeholder('id'))),
+    )
+    .limit(1)
+    .prepare('ticket_view_by_id')
+  const viewByNumber = selectTicketViews(db)
+    .where(
+      and(
+        eq(tickets.workspaceId, sql.placeholder('workspaceId')),
+        eq(tickets.number, sql.placeholder('number')),
+      ),
+    )
+    .limit(1)
+    .prepare('ticket_view_by_number')
+
   async function findView(q: Db | Tx, workspaceId: string, ref: TicketRef) {
     const [row] = await selectTicketViews(q).where(refCondition(workspaceId, ref)).limit(1)
     if (!row) throw TicketNotFound(describeRef(ref))
@@ -108,7 +124,15 @@ export function createTicketQueries(db: Db) {
 
     async get(actor: Actor, ref: TicketRef) {
       const { workspaceId } = authorize(actor, 'tickets:read')
-      return toTicket(await findView(currentExecutor(db), workspaceId, ref))
+      const q = currentExecutor(db)
+      // Outside a transaction the hot path runs a query built once; inside one it must use that transaction.
+      if (q !== db) return toTicket(await findView(q, workspaceId, ref))
+      const [row] =
+        'id' in ref
+          ? await viewById.execute({ workspaceId, id: ref.id })
+          : await viewByNumber.execute({ workspaceId, number: ref.number })
+      if (!row) throw TicketNotFound(describeRef(ref))
+      return toTicket(row)
     },
 
     async list(actor: Actor, filter: TicketFilter, sort: TicketSort, page: Page) {

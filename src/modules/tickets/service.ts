@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull } from 'drizzle-orm'
 import sanitizeHtml from 'sanitize-html'
 import type { Actor } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
@@ -8,21 +8,21 @@ import {
   contacts,
   memberships,
   messages,
-  ticketCounters,
   tickets,
   type ticketTypes,
 } from '../../db/schema/index.ts'
-import { inTransaction, type Tx } from '../../db/transaction.ts'
+import { currentExecutor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { invalid, Problem } from '../../lib/problem.ts'
 import type { TicketRef } from '../../lib/refs.ts'
 import { findOrCreateRequester, type RequesterRef } from '../contacts/service.ts'
 import { resolveDepartment } from '../departments/service.ts'
 import { type Changes, diff, recordEvent } from '../events/service.ts'
 import { resolvePriority } from '../priorities/service.ts'
+import { insertTicket, type NewTicket } from './insert-ticket.ts'
 import { assertTransition, assertWritable, statusTimestamps, type TicketStatus } from './lifecycle.ts'
 import { createTicketQueries, describeRef, refCondition, TicketNotFound, toMessage } from './queries.ts'
 import { normalizeTags } from './tags.ts'
-import { type TicketRow, type TicketViewRow, toTicket } from './view.ts'
+import { type TicketRow, toTicket } from './view.ts'
 
 type Channel = (typeof channels)[number]
 type TicketType = (typeof ticketTypes)[number]
@@ -103,101 +103,39 @@ export function createTicketsService(db: Db) {
   return {
     ...queries,
 
-    create(actor: Actor, input: CreateTicketInput) {
+    async create(actor: Actor, input: CreateTicketInput) {
       const { workspaceId } = authorize(actor, 'tickets:write')
-      return inTransaction(db, async (tx) => {
-        const requester = await findOrCreateRequester(tx, actor, workspaceId, input.requester)
-        const department = await resolveDepartment(tx, workspaceId, input.department)
-        const priority =
-          input.priority === undefined && department?.defaultPriorityId
-            ? await resolvePriority(tx, workspaceId, department.defaultPriorityId)
-            : await resolvePriority(tx, workspaceId, input.priority)
-        // Taken last, so the counter row stays locked as briefly as possible; a rollback returns the number.
-        const [counter] = await tx
-          .update(ticketCounters)
-          .set({ lastNumber: sql`${ticketCounters.lastNumber} + 1` })
-          .where(eq(ticketCounters.workspaceId, workspaceId))
-          .returning({ number: ticketCounters.lastNumber })
-        if (!counter) throw new Error(`workspace ${workspaceId} has no ticket counter`)
-        const now = new Date()
-        const channel = input.channel ?? 'api'
-        const [ticket] = await tx
-          .insert(tickets)
-          .values({
-            workspaceId,
-            number: counter.number,
-            subject: input.subject,
-            status: 'new',
-            type: input.type ?? null,
-            channel,
-            priorityId: priority?.id ?? null,
-            departmentId: department?.id ?? null,
-            requesterId: requester.id,
-            organizationId: requester.organizationId,
-            tags: normalizeTags(input.tags ?? []),
-            externalRef: input.externalRef ?? null,
-            metadata: input.metadata ?? {},
-            createdAt: now,
-            updatedAt: now,
-            lastCustomerMessageAt: now,
-          })
-          .returning()
-        if (!ticket) throw new Error('insert returned no row')
-        const [message] = await tx
-          .insert(messages)
-          .values({
-            workspaceId,
-            ticketId: ticket.id,
-            visibility: 'public',
-            authorKind: 'contact',
-            authorId: requester.id,
-            body: input.message.body,
-            bodyHtml: input.message.bodyHtml === undefined ? null : sanitizeBodyHtml(input.message.bodyHtml),
-            channel,
-            createdAt: now,
-          })
-          .returning({ id: messages.id })
-        const snapshot = {
-          number: ticket.number,
-          subject: ticket.subject,
-          status: ticket.status,
-          type: ticket.type,
-          channel: ticket.channel,
-          priorityId: ticket.priorityId,
-          departmentId: ticket.departmentId,
-          requesterId: ticket.requesterId,
-          organizationId: ticket.organizationId,
-          tags: ticket.tags,
-          externalRef: ticket.externalRef,
-          metadata: ticket.metadata,
-        }
-        await recordEvent(tx, {
-          workspaceId,
-          type: 'ticket.created',
-          subjectType: 'ticket',
-          subjectId: ticket.id,
-          actor,
-          changes: diff({}, snapshot),
-          data: { messageId: message?.id, visibility: 'public' },
-        })
-        const view: TicketViewRow = {
-          ticket,
-          priority: priority && {
-            id: priority.id,
-            slug: priority.slug,
-            name: priority.name,
-            rank: priority.rank,
-          },
-          department: department && { id: department.id, slug: department.slug, name: department.name },
-          requester: {
-            id: requester.id,
-            name: requester.name,
-            email: requester.email,
-            externalId: requester.externalId,
-          },
-        }
-        return toTicket(view)
-      })
+      const q = currentExecutor(db)
+      const ticket: NewTicket = {
+        workspaceId,
+        subject: input.subject,
+        type: input.type ?? null,
+        channel: input.channel ?? 'api',
+        tags: normalizeTags(input.tags ?? []),
+        externalRef: input.externalRef ?? null,
+        metadata: input.metadata ?? {},
+        department: input.department,
+        priority: input.priority,
+        requester: input.requester,
+        message: {
+          body: input.message.body,
+          bodyHtml: input.message.bodyHtml === undefined ? null : sanitizeBodyHtml(input.message.bodyHtml),
+        },
+      }
+      let outcome = await insertTicket(q, actor, ticket, new Date())
+      if (outcome.kind === 'requester_unsettled') {
+        // Settle the requester first (a race lost, or an e-mail to link to this externalId), then create.
+        const contact = await findOrCreateRequester(q, actor, workspaceId, input.requester)
+        outcome = await insertTicket(q, actor, { ...ticket, requester: { id: contact.id } }, new Date())
+      }
+      if (outcome.kind === 'invalid') {
+        throw invalid(
+          `/${outcome.field}${outcome.field === 'requester' ? '/id' : ''}`,
+          `names no ${outcome.field === 'requester' ? 'contact' : outcome.field} of this workspace: ${outcome.ref}`,
+        )
+      }
+      if (outcome.kind !== 'created') throw new Error('the requester could not be settled')
+      return toTicket(outcome.view)
     },
 
     /** With `expectedVersions` (If-Match, or GraphQL's expectedVersion) the change applies only to one of them. */

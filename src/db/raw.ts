@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto'
+import type { SQL } from 'drizzle-orm'
+import type { Executor } from './transaction.ts'
+
+/** The parts of drizzle's database and transaction objects a named statement needs (internal API). */
+interface DrizzleInternals {
+  dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } }
+  session: {
+    prepareQuery(
+      query: { sql: string; params: unknown[] },
+      fields: undefined,
+      name: string,
+      isResponseInArrayMode: boolean,
+    ): { all(): Promise<unknown[]> }
+  }
+}
+
+/**
+ * Rows of a hand-written statement, run as a named prepared statement: PostgreSQL parses and plans
+ * it once per connection, which for the large single-statement commands costs more than running
+ * them (measured 3.5 ms unprepared against 1.1 ms prepared for the ticket insert). The name is a hash
+ * of the text, so each distinct text gets its own statement; callers keep their texts to a few shapes.
+ */
+export async function rowsOf<T>(q: Executor, query: SQL): Promise<T[]> {
+  const { dialect, session } = q as unknown as DrizzleInternals
+  const built = dialect.sqlToQuery(query)
+  const name = `atd_${createHash('sha1').update(built.sql).digest('hex').slice(0, 24)}`
+  return (await session.prepareQuery(built, undefined, name, false).all()) as T[]
+}
