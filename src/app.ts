@@ -99,7 +99,14 @@ export async function buildApp(config: Config, database: Database, logStream?: D
   const app = Fastify(fastifyOptions(config, logStream)).withTypeProvider<TypeBoxTypeProvider>()
   const services = createServices(database.db)
   app.decorate('services', services)
-  app.addHook('onClose', async () => database.close())
+  const stopWatching = await services.apiKeys.watchRevocations(database.listen).catch((err: unknown) => {
+    app.log.warn({ err }, 'cannot hear API key revocations; authenticating without a cache')
+    return async () => {}
+  })
+  app.addHook('onClose', async () => {
+    await stopWatching()
+    await database.close()
+  })
   for (const schema of sharedSchemas) app.addSchema(schema)
   app.setValidatorCompiler(requestValidatorCompiler)
 

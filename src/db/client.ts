@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import { sql } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
 import * as schema from './schema/index.ts'
 
@@ -22,6 +21,16 @@ export interface Database {
   readonly db: Db
   ping(): Promise<void>
   poolStats(): PoolStats
+  /**
+   * Delivers NOTIFY payloads of a channel (sent by any instance, on commit) until the returned stop
+   * function runs. `onLost` is called if delivery stops (the connection dropped), so that whatever
+   * relied on it (a cache) can stop trusting itself.
+   */
+  listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onLost: () => void,
+  ): Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
@@ -41,8 +50,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
 type QueryLogger = { logQuery: (sql: string) => void } | undefined
 
-/** Opens PGlite persisted under dataDir, or in memory when dataDir is undefined. */
+/**
+ * Opens PGlite persisted under dataDir, or in memory when dataDir is undefined. PGlite is loaded only
+ * here: a deployment on a PostgreSQL server never pays its memory (about 40 MB).
+ */
 export async function createPglite(dataDir?: string): Promise<PGlite> {
+  const { PGlite } = await import('@electric-sql/pglite')
   if (dataDir) mkdirSync(dataDir, { recursive: true })
   return PGlite.create(dataDir ? { dataDir } : {})
 }
@@ -59,11 +72,30 @@ function openPg(url: string, poolSize: number, applicationName = 'atiende', logg
       await pool.query('select 1')
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    async listen(channel, onMessage, onLost) {
+      const client = new pg.Client({ connectionString: url, application_name: `${applicationName}-listen` })
+      let stopping = false
+      const lost = () => {
+        if (!stopping) onLost()
+      }
+      client.on('error', lost)
+      client.on('end', lost)
+      client.on('notification', (n) => {
+        if (n.channel === channel) onMessage(n.payload ?? '')
+      })
+      await client.connect()
+      await client.query(`listen ${pg.escapeIdentifier(channel)}`)
+      return async () => {
+        stopping = true
+        await client.end().catch(() => {})
+      }
+    },
     close: () => pool.end(),
   }
 }
 
-function openPglite(client: PGlite, logger?: QueryLogger): Database {
+async function openPglite(client: PGlite, logger?: QueryLogger): Promise<Database> {
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite')
   const db = drizzlePglite(client, {
     schema,
     casing: 'snake_case',
@@ -76,6 +108,13 @@ function openPglite(client: PGlite, logger?: QueryLogger): Database {
       await db.execute(sql`select 1`)
     },
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+    // One process owns an embedded database, so its notifications never cross a network.
+    listen: async (channel, onMessage) => {
+      const unlisten = await client.listen(channel, onMessage)
+      return async () => {
+        if (!client.closed) await unlisten()
+      }
+    },
     close: () => (client.closed ? Promise.resolve() : client.close()),
   }
 }

@@ -5,8 +5,6 @@ import type { PGlite } from '@electric-sql/pglite'
 import { sql } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
 import type { Db } from './client.ts'
 import { rowsOf } from './raw.ts'
@@ -35,6 +33,10 @@ export async function migrateServer(url: string): Promise<void> {
 
 /** PGlite is single-process, so its migrations need no lock. */
 export async function migrateEmbedded(client: PGlite): Promise<void> {
+  const [{ drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ])
   await client.exec('set client_min_messages = warning')
   await migratePglite(drizzlePglite(client), { migrationsFolder })
 }

@@ -112,6 +112,8 @@ export interface TestDatabase {
   database: Database
   /** A connection string for engines that have one (server, container). */
   url?: string
+  /** The embedded database itself, for a second app on the same data. */
+  pglite?: PGlite
   drop: () => Promise<void>
 }
 
@@ -127,7 +129,7 @@ export async function createTestDatabase(
   if (engine === 'pglite') {
     const pglite = await PGlite.create({ loadDataDir: await pgliteSnapshot() })
     const database = await openDatabase({ pglite, ...options })
-    return { engine, database, drop: async () => {} }
+    return { engine, database, pglite, drop: async () => {} }
   }
   const created = await serverDatabase(serverUrl ?? (await containerDatabaseUrl()))
   const database = await openDatabase({ url: created.url, poolSize: 10, ...options })

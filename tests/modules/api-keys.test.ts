@@ -1,4 +1,7 @@
 import t from 'tap'
+import { buildApp } from '../../src/app.ts'
+import { loadConfig } from '../../src/config.ts'
+import { openDatabase } from '../../src/db/client.ts'
 import { buildTestApp, ticketBody } from '../helpers/app.ts'
 
 const ctx = await buildTestApp(t)
@@ -101,3 +104,44 @@ t.test('key creation is validated and needs admin', async (t) => {
   )
   t.equal((await ws.api.get('/v1/tickets')).status, 200, 'and the key still works')
 })
+
+t.test(
+  'authentication is cached, and a key revoked through one instance is refused by another',
+  async (t) => {
+    const ws = await ctx.createWorkspace()
+    const created = await ws.api.post('/v1/api-keys', { name: 'Cached', scopes: ['tickets:read'] })
+    const secret: string = created.body.secret
+
+    // A second instance of the service on the same database.
+    const shared = ctx.db.url
+      ? await openDatabase({ url: ctx.db.url })
+      : await openDatabase({ pglite: ctx.db.pglite! })
+    // The embedded database belongs to the first app, which closes it.
+    const database = ctx.db.url ? shared : { ...shared, close: async () => {} }
+    const other = await buildApp(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), database)
+    t.teardown(() => other.close())
+    const viaOther = () =>
+      other.inject({ method: 'GET', url: '/v1/tickets', headers: { authorization: `Bearer ${secret}` } })
+    t.equal((await viaOther()).statusCode, 200, 'the other instance accepts the key (and caches it)')
+
+    const key = ctx.as(secret)
+    await key.get('/v1/tickets')
+    ctx.queries.length = 0
+    await key.get('/v1/tickets')
+    t.notOk(
+      ctx.queries.some((q) => q.includes('"api_keys"')),
+      'a cached key costs no query',
+    )
+
+    t.equal((await ws.api.delete(`/v1/api-keys/${created.body.id}`)).status, 204)
+    t.equal((await key.get('/v1/tickets')).status, 401, 'the revoking instance refuses it at once')
+    const started = Date.now()
+    let status = (await viaOther()).statusCode
+    while (status !== 401 && Date.now() - started < 2000) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      status = (await viaOther()).statusCode
+    }
+    t.equal(status, 401, 'the other instance refuses it too')
+    t.ok(Date.now() - started < 1000, `within ${Date.now() - started} ms of the revocation`)
+  },
+)

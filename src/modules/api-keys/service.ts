@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Actor, Scope } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
-import type { Db } from '../../db/client.ts'
+import type { Database, Db } from '../../db/client.ts'
 import { apiKeys } from '../../db/schema/index.ts'
 import { currentExecutor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
@@ -45,8 +45,30 @@ export async function issueApiKey(tx: Tx, actor: Actor, workspaceId: string, nam
   return { ...toApiKey(row), secret }
 }
 
+/** Channel on which every instance hears, on commit, which key was revoked. */
+export const REVOCATION_CHANNEL = 'atiende_api_key_revoked'
+const CACHE_LIMIT = 10_000
+const CACHE_TTL_MS = 60_000
+
+type ApiKeyActor = Extract<Actor, { kind: 'apiKey' }>
+
 export function createApiKeysService(db: Db) {
   const lastUsedWrites = new Map<string, number>()
+  // Authenticated keys by secret hash. Trusted only while revocations are being heard, so a revoked
+  // key is refused at once by every instance; `generation` keeps a lookup that raced a revocation
+  // from being cached after it.
+  const cache = new Map<string, { actor: ApiKeyActor; row: ApiKeyRow; expiresAt: number }>()
+  let cacheTrusted = false
+  let generation = 0
+  function forget(keyId: string) {
+    generation++
+    for (const [hash, entry] of cache) if (entry.actor.apiKeyId === keyId) cache.delete(hash)
+  }
+  function distrust() {
+    cacheTrusted = false
+    generation++
+    cache.clear()
+  }
   // Every request authenticates, so its query is built and prepared once.
   const keyByHash = db
     .select()
@@ -68,11 +90,38 @@ export function createApiKeysService(db: Db) {
   }
 
   return {
+    /** Starts caching authenticated keys, evicting each one when any instance revokes it. */
+    async watchRevocations(listen: Database['listen']) {
+      const stop = await listen(REVOCATION_CHANNEL, forget, distrust)
+      cacheTrusted = true
+      return async () => {
+        distrust()
+        await stop()
+      }
+    },
+
     async authenticate(secret: string): Promise<Actor | null> {
-      const [row] = await keyByHash.execute({ hash: sha256(secret) })
+      const hash = sha256(secret)
+      const cached = cacheTrusted ? cache.get(hash) : undefined
+      if (cached && cached.expiresAt > Date.now()) {
+        touch(cached.row)
+        return cached.actor
+      }
+      const seen = generation
+      const [row] = await keyByHash.execute({ hash })
       if (!row || row.revokedAt) return null
       touch(row)
-      return { kind: 'apiKey', workspaceId: row.workspaceId, apiKeyId: row.id, scopes: row.scopes }
+      const actor: ApiKeyActor = {
+        kind: 'apiKey',
+        workspaceId: row.workspaceId,
+        apiKeyId: row.id,
+        scopes: row.scopes,
+      }
+      if (cacheTrusted && seen === generation) {
+        if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string)
+        cache.set(hash, { actor, row, expiresAt: Date.now() + CACHE_TTL_MS })
+      }
+      return actor
     },
 
     create(actor: Actor, input: { name: string; scopes: Scope[] }) {
@@ -103,9 +152,9 @@ export function createApiKeysService(db: Db) {
       return { ...result, data: result.data.map(toApiKey) }
     },
 
-    revoke(actor: Actor, id: string) {
+    async revoke(actor: Actor, id: string) {
       const { workspaceId } = authorize(actor, 'admin')
-      return inTransaction(db, async (tx) => {
+      await inTransaction(db, async (tx) => {
         const [row] = await tx
           .update(apiKeys)
           .set({ revokedAt: new Date() })
@@ -126,7 +175,10 @@ export function createApiKeysService(db: Db) {
           subjectId: id,
           actor,
         })
+        // Delivered to every instance when this transaction commits.
+        await tx.execute(sql`select pg_notify(${REVOCATION_CHANNEL}, ${id})`)
       })
+      forget(id)
     },
   }
 }
