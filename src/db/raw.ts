@@ -15,6 +15,10 @@ interface DrizzleInternals {
   }
 }
 
+/** A prepared statement's name derived from its text: one name per distinct text, never two texts per name. */
+export const statementName = (text: string) =>
+  `atd_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`
+
 /**
  * Rows of a hand-written statement, run as a named prepared statement: PostgreSQL parses and plans
  * it once per connection, which for the large single-statement commands costs more than running
@@ -24,6 +28,5 @@ interface DrizzleInternals {
 export async function rowsOf<T>(q: Executor, query: SQL): Promise<T[]> {
   const { dialect, session } = q as unknown as DrizzleInternals
   const built = dialect.sqlToQuery(query)
-  const name = `atd_${createHash('sha1').update(built.sql).digest('hex').slice(0, 24)}`
-  return (await session.prepareQuery(built, undefined, name, false).all()) as T[]
+  return (await session.prepareQuery(built, undefined, statementName(built.sql), false).all()) as T[]
 }

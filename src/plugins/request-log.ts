@@ -8,6 +8,7 @@ export default fp(
       reply.header('x-request-id', request.id)
     })
     app.addHook('onResponse', async (request, reply) => {
+      if (!request.log.isLevelEnabled('info')) return
       const actor = request.actor
       request.log.info(
         {

@@ -2,6 +2,7 @@ import { and, arrayContains, asc, desc, eq, gte, ilike, inArray, or, type SQL, s
 import type { Actor } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
+import { statementName } from '../../db/raw.ts'
 import { messages, priorities, tickets } from '../../db/schema/index.ts'
 import { currentExecutor, type Tx } from '../../db/transaction.ts'
 import { type CursorValue, decodeCursor, paginate } from '../../lib/cursor.ts'
@@ -153,10 +154,12 @@ export function createTicketQueries(db: Db) {
         )
       }
       const order = descending ? [desc(column), desc(tickets.id)] : [asc(column), asc(tickets.id)]
-      const rows = await selectTicketViews(q)
+      const query = selectTicketViews(q)
         .where(and(...conditions))
         .orderBy(...order)
         .limit(page.limit + 1)
+      // Named by its text, so PostgreSQL plans each filter-and-sort shape once per connection.
+      const rows = await query.prepare(statementName(query.toSQL().sql)).execute()
       const result = paginate(rows, page.limit, ({ ticket }): CursorValue[] => {
         const value = ticket[field]
         return [value instanceof Date ? value.toISOString() : value, ticket.id]
