@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Logger } from 'pino'
 
 /** One log line per request (id, route, status, workspace, duration) and `x-request-id` on every response. */
 export default fp(
@@ -8,7 +9,7 @@ export default fp(
       reply.header('x-request-id', request.id)
     })
     app.addHook('onResponse', async (request, reply) => {
-      if (!request.log.isLevelEnabled('info')) return
+      if (!(request.log as Logger).isLevelEnabled('info')) return
       const actor = request.actor
       request.log.info(
         {
