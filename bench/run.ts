@@ -661,10 +661,6 @@ function writeResults(report: string, day: string) {
     .slice(parts[0]?.startsWith('## ') ? 0 : 1)
     .filter((s) => !s.startsWith(`${heading}\n`))
   writeFileSync(file, [`${head.trimEnd()}\n\n`, section, ...sections.map((s) => `\n${s.trim()}\n`)].join(''))
-  // The project's formatter checks Markdown too (`npm run lint`): leave the file as it would write it.
-  const biome = path.join(root, 'node_modules', '.bin', 'biome')
-  const formatted = spawnSync(biome, ['format', '--write', file], { cwd: root, encoding: 'utf8' })
-  if (formatted.status !== 0) log(`biome could not format ${file}: ${formatted.stderr || formatted.error}`)
   log(`wrote ${path.relative(root, file)}`)
 }
 
