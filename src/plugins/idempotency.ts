@@ -27,8 +27,7 @@ export default fp<IdempotencyOptions>(
   async function idempotency(app: FastifyInstance, { db }) {
     app.addHook('onRoute', (route) => {
       // REST commands only: /graphql is a POST too, but it is a query language, not one command.
-      if (route.method !== 'POST' || !route.url.startsWith('/v1/') || route.config?.idempotent === false)
-        return
+      if (route.method !== 'POST' || !route.url.startsWith('/v1/')) return
       const handler = route.handler as RouteHandlerMethod
       route.handler = async function idempotentHandler(this: FastifyInstance, request, reply) {
         const key = request.headers['idempotency-key']
@@ -170,8 +169,6 @@ async function replayOrRefuse(db: Db, scope: string, key: string, requestHash: s
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Set false on a POST that must not take part in Idempotency-Key handling. */
-    idempotent?: boolean
     /** The response carries a one-time secret: remember that the request ran, never what it answered. */
     revealsSecret?: boolean
   }

@@ -60,7 +60,7 @@ export default fp<MetricsOptions>(
       duration.observe(labels, reply.elapsedTime / 1000)
     })
 
-    app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
+    app.get('/metrics', { schema: { hide: true }, config: { probe: true } }, async (_request, reply) => {
       const body = `${await processMetrics().metrics()}\n${await registry.metrics()}`
       return reply.type(registry.contentType).send(body)
     })

@@ -9,7 +9,7 @@ export default fp(
       reply.header('x-request-id', request.id)
     })
     app.addHook('onResponse', async (request, reply) => {
-      if (!(request.log as Logger).isLevelEnabled('info')) return
+      if (request.routeOptions.config.probe || !(request.log as Logger).isLevelEnabled('info')) return
       const actor = request.actor
       request.log.info(
         {
@@ -27,3 +27,10 @@ export default fp(
   },
   { name: 'request-log' },
 )
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Health and metrics probes: called every few seconds, so not one log line each. */
+    probe?: boolean
+  }
+}

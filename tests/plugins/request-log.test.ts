@@ -21,8 +21,10 @@ t.test('one log line per request with id, route, status and workspace; tokens ne
   })
   t.equal(res.statusCode, 201)
   await ctx.as('atk_wrong_key_that_should_not_be_logged_0000000').get('/v1/tickets')
+  await ctx.anonymous.get('/healthz')
+  await ctx.app.inject({ method: 'GET', url: '/metrics' })
   const completed = lines.filter((l) => l.msg === 'request completed')
-  t.equal(completed.length, 2, 'one line per request')
+  t.equal(completed.length, 2, 'one line per request, none for health and metrics probes')
   t.match(completed[0], {
     requestId: 'req-42',
     method: 'POST',

@@ -14,7 +14,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
   app.get(
     '/healthz',
     {
-      logLevel: 'warn',
+      config: { probe: true },
       schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } },
     },
     async () => ({ status: 'ok' }),
@@ -22,7 +22,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
   app.get(
     '/readyz',
     {
-      logLevel: 'warn',
+      config: { probe: true },
       schema: {
         tags: ['operations'],
         summary: 'The database is reachable and migrated',
