@@ -8,10 +8,22 @@ export type Executor = Db | Tx
 const ambient = new AsyncLocalStorage<Tx>()
 
 /**
- * Runs fn in a transaction. When one is already open in this async context (an idempotent request
+ * Runs fn in a transaction. When an ambient one is open in this async context (an idempotent request
  * wraps its whole command in one, so the stored response commits with the change), fn joins it.
+ * fn passes its `tx` on explicitly, so its own transaction needs no async context.
  */
 export function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const open = ambient.getStore()
+  if (open) return fn(open)
+  return db.transaction(fn)
+}
+
+/**
+ * Opens a transaction that every `inTransaction` and `currentExecutor` call inside fn joins. Only the
+ * idempotency plugin needs this; on Node 20 entering an AsyncLocalStorage turns promise hooks on for
+ * the whole process, so plain commands do not.
+ */
+export function inAmbientTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const open = ambient.getStore()
   if (open) return fn(open)
   return db.transaction((tx) => ambient.run(tx, () => fn(tx)))

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 
 /** A random secret with a readable prefix, e.g. `atk_3kQ…` (32 random bytes, base64url). */
 export function generateSecret(prefix: string): string {
@@ -7,8 +7,5 @@ export function generateSecret(prefix: string): string {
 
 export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
 
-export function safeEqual(a: string, b: string): boolean {
-  const left = createHash('sha256').update(a).digest()
-  const right = createHash('sha256').update(b).digest()
-  return timingSafeEqual(left, right)
-}
+/** SHA-256 as bytes: equal-length digests let tokens be compared in constant time. */
+export const digest = (value: string) => createHash('sha256').update(value).digest()

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import { actorScope } from '../auth/actor.ts'
 import type { Db } from '../db/client.ts'
 import { idempotencyKeys } from '../db/schema/index.ts'
-import { inTransaction } from '../db/transaction.ts'
+import { inAmbientTransaction } from '../db/transaction.ts'
 import { canonicalJson } from '../lib/canonical-json.ts'
 import { Problem } from '../lib/problem.ts'
 import { sha256 } from '../lib/secrets.ts'
@@ -105,7 +105,7 @@ async function runOnce(
     eq(idempotencyKeys.lockedAt, now),
   )
   try {
-    return await inTransaction(db, async (tx) => {
+    return await inAmbientTransaction(db, async (tx) => {
       const payload = await handler(request, reply)
       const body = typeof payload === 'string' ? payload : String(reply.serialize(payload))
       const headers: Record<string, string> = {}
