@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.ts'
 import { contacts } from '../../db/schema/index.ts'
 import { currentExecutor, type Executor } from '../../db/transaction.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
-import { invalid, Problem, problem } from '../../lib/problem.ts'
+import { Problem, problem } from '../../lib/problem.ts'
 import { recordEvent } from '../events/service.ts'
 
 export const ContactNotFound = problem('not_found', 'Contact %s not found')
@@ -34,16 +34,8 @@ export async function findOrCreateRequester(
   q: Executor,
   actor: Actor,
   workspaceId: string,
-  ref: RequesterRef,
+  ref: Exclude<RequesterRef, { id: string }>,
 ): Promise<ContactRow> {
-  if ('id' in ref) {
-    const [row] = await q
-      .select()
-      .from(contacts)
-      .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, ref.id)))
-    if (!row) throw invalid('/requester/id', `names no contact of this workspace: ${ref.id}`)
-    return row
-  }
   const externalId = 'externalId' in ref ? ref.externalId : undefined
   const lookup = externalId
     ? byExternalId(workspaceId, externalId)

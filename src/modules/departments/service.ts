@@ -15,27 +15,18 @@ export async function seedDepartments(tx: Tx, workspaceId: string): Promise<void
     .values({ workspaceId, slug: 'general', name: 'General', public: true, position: 0 })
 }
 
-/** Finds a department by id or slug; the workspace's first department when ref is undefined. */
-export async function resolveDepartment(
-  q: Executor,
-  workspaceId: string,
-  ref: string | undefined,
-  path = '/department',
-) {
-  const match =
-    ref === undefined
-      ? undefined
-      : isUuid(ref)
-        ? or(eq(departments.id, ref), eq(departments.slug, ref))
-        : eq(departments.slug, ref)
+/** Finds a department by id or slug, or answers 400 naming it. (Defaults for new tickets: `insertTicket`.) */
+export async function resolveDepartment(q: Executor, workspaceId: string, ref: string) {
+  const match = isUuid(ref)
+    ? or(eq(departments.id, ref), eq(departments.slug, ref))
+    : eq(departments.slug, ref)
   const [row] = await q
     .select()
     .from(departments)
     .where(and(eq(departments.workspaceId, workspaceId), match))
-    .orderBy(departments.position, departments.createdAt)
     .limit(1)
-  if (!row && ref !== undefined) throw invalid(path, `names no department of this workspace: ${ref}`)
-  return row ?? null
+  if (!row) throw invalid('/department', `names no department of this workspace: ${ref}`)
+  return row
 }
 
 export function createDepartmentsService(db: Db) {

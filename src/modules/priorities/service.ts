@@ -20,26 +20,16 @@ export async function seedPriorities(tx: Tx, workspaceId: string): Promise<void>
   await tx.insert(priorities).values(defaultPriorities.map((p) => ({ ...p, workspaceId })))
 }
 
-/** Finds a priority by id or slug, or the workspace default when ref is undefined. */
-export async function resolvePriority(
-  q: Executor,
-  workspaceId: string,
-  ref: string | undefined,
-  path = '/priority',
-) {
-  const match =
-    ref === undefined
-      ? eq(priorities.isDefault, true)
-      : isUuid(ref)
-        ? or(eq(priorities.id, ref), eq(priorities.slug, ref))
-        : eq(priorities.slug, ref)
+/** Finds a priority by id or slug, or answers 400 naming it. (Defaults for new tickets: `insertTicket`.) */
+export async function resolvePriority(q: Executor, workspaceId: string, ref: string) {
+  const match = isUuid(ref) ? or(eq(priorities.id, ref), eq(priorities.slug, ref)) : eq(priorities.slug, ref)
   const [row] = await q
     .select()
     .from(priorities)
     .where(and(eq(priorities.workspaceId, workspaceId), match))
     .limit(1)
-  if (!row && ref !== undefined) throw invalid(path, `names no priority of this workspace: ${ref}`)
-  return row ?? null
+  if (!row) throw invalid('/priority', `names no priority of this workspace: ${ref}`)
+  return row
 }
 
 export function createPrioritiesService(db: Db) {

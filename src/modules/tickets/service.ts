@@ -123,7 +123,7 @@ export function createTicketsService(db: Db) {
         },
       }
       let outcome = await insertTicket(q, actor, ticket, new Date())
-      if (outcome.kind === 'requester_unsettled') {
+      if (outcome.kind === 'requester_unsettled' && !('id' in input.requester)) {
         // Settle the requester first (a race lost, or an e-mail to link to this externalId), then create.
         const contact = await findOrCreateRequester(q, actor, workspaceId, input.requester)
         outcome = await insertTicket(q, actor, { ...ticket, requester: { id: contact.id } }, new Date())
@@ -157,9 +157,9 @@ export function createTicketsService(db: Db) {
           next.status = input.status
         }
         if (input.priority !== undefined)
-          next.priorityId = (await resolvePriority(tx, workspaceId, input.priority))?.id ?? null
+          next.priorityId = (await resolvePriority(tx, workspaceId, input.priority)).id
         if (input.department !== undefined) {
-          next.departmentId = (await resolveDepartment(tx, workspaceId, input.department))?.id ?? null
+          next.departmentId = (await resolveDepartment(tx, workspaceId, input.department)).id
         }
         if (input.assigneeId !== undefined) {
           if (input.assigneeId !== null) await assertAssignable(tx, workspaceId, input.assigneeId)
