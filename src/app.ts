@@ -33,6 +33,7 @@ import metrics from './plugins/metrics.ts'
 import openapi from './plugins/openapi.ts'
 import requestLog from './plugins/request-log.ts'
 import routeRegistry from './plugins/route-registry.ts'
+import textInput from './plugins/text-input.ts'
 import { createServices, type Services } from './services.ts'
 
 declare module 'fastify' {
@@ -112,6 +113,7 @@ export async function buildApp(config: Config, database: Database, logStream?: D
 
   await app.register(routeRegistry)
   await app.register(errors)
+  await app.register(textInput)
   await app.register(requestLog)
   await app.register(auth, {
     platformToken: config.ATIENDE_PLATFORM_TOKEN,

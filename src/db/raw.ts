@@ -30,3 +30,15 @@ export async function rowsOf<T>(q: Executor, query: SQL): Promise<T[]> {
   const built = dialect.sqlToQuery(query)
   return (await session.prepareQuery(built, undefined, statementName(built.sql), false).all()) as T[]
 }
+
+/**
+ * A statement whose text never changes, named once: callers pass only its parameters, and PostgreSQL
+ * parses and plans it once per connection.
+ */
+export function preparedStatement<T>(text: string) {
+  const name = statementName(text)
+  return async (q: Executor, params: unknown[]): Promise<T[]> => {
+    const { session } = q as unknown as DrizzleInternals
+    return (await session.prepareQuery({ sql: text, params }, undefined, name, false).all()) as T[]
+  }
+}

@@ -56,3 +56,22 @@ export const invalid = (path: string, message: string) =>
   new Problem('validation', `${path.replace(/^\//, '')} ${message}`, { errors: [{ path, message }] })
 
 export const isProblem = (error: unknown): error is Problem => error instanceof Problem
+
+/** PostgreSQL's refusals of text it cannot store (U+0000, invalid Unicode escapes). */
+const unstorableText = new Set(['22021', '22P05'])
+
+/**
+ * A database error that the caller's input caused, as the validation problem it is. The text-input
+ * plugin refuses NUL in bodies and URLs up front; this catches what reaches the database another way
+ * (a GraphQL string literal with an escape, say). Follows `cause`, where drizzle keeps pg's error.
+ */
+export function inputRefusedByDatabase(error: unknown): Problem | null {
+  let current = error
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    if (unstorableText.has((current as { code?: string }).code ?? '')) {
+      return new Problem('validation', 'Text may not contain the NUL character (U+0000) or invalid Unicode.')
+    }
+    current = current.cause
+  }
+  return null
+}

@@ -1,7 +1,13 @@
 import type { ErrorObject } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { isProblem, Problem, type ProblemCode, problemCatalog } from '../lib/problem.ts'
+import {
+  inputRefusedByDatabase,
+  isProblem,
+  Problem,
+  type ProblemCode,
+  problemCatalog,
+} from '../lib/problem.ts'
 import { fieldErrors, validationProblem } from '../lib/validate.ts'
 
 const fastifyCodes: Partial<Record<string, ProblemCode>> = {
@@ -21,6 +27,8 @@ function fromValidation(error: FastifyError): Problem {
 function toProblem(error: FastifyError): Problem | null {
   if (isProblem(error)) return error
   if (error.validation) return fromValidation(error)
+  const refused = inputRefusedByDatabase(error)
+  if (refused) return refused
   const code = error.code ? fastifyCodes[error.code] : undefined
   if (code) return new Problem(code, error.message)
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {

@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import { GraphQLError } from 'graphql'
 import mercurius, { type IResolvers, type MercuriusLoaders } from 'mercurius'
 import type { Actor } from '../auth/actor.ts'
-import { isProblem } from '../lib/problem.ts'
+import { inputRefusedByDatabase, isProblem } from '../lib/problem.ts'
 import { DateTime, JSONScalar } from '../modules/graphql-support.ts'
 import { ticketLoaders, ticketResolvers } from '../modules/tickets/resolvers.ts'
 import type { Services } from '../services.ts'
@@ -56,7 +56,8 @@ export default fp<GraphqlOptions>(
             : [{ error, clients: false }]
         })
         const errors = flat.map(({ error, clients }) => {
-          const original: unknown = (error as GraphQLError).originalError ?? error
+          const raw: unknown = (error as GraphQLError).originalError ?? error
+          const original = inputRefusedByDatabase(raw) ?? raw
           const at = { nodes: error.nodes, path: error.path }
           if (isProblem(original)) {
             return new GraphQLError(original.message, {

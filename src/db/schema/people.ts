@@ -63,7 +63,9 @@ export const contacts = pgTable(
     uniqueIndex('contacts_external_id_key')
       .on(t.workspaceId, t.externalId)
       .where(sql`${t.externalId} is not null`),
-    index('contacts_organization_idx').on(t.workspaceId, t.organizationId),
+    index('contacts_organization_idx')
+      .on(t.workspaceId, t.organizationId)
+      .where(sql`${t.organizationId} is not null`),
   ],
 )
 

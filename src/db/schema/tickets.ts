@@ -78,9 +78,15 @@ export const tickets = pgTable(
     index('tickets_updated_idx').on(t.workspaceId, t.updatedAt, t.id),
     index('tickets_created_idx').on(t.workspaceId, t.createdAt, t.id),
     index('tickets_requester_idx').on(t.workspaceId, t.requesterId),
-    index('tickets_organization_idx').on(t.workspaceId, t.organizationId),
-    index('tickets_assignee_idx').on(t.workspaceId, t.assigneeId),
-    index('tickets_external_ref_idx').on(t.workspaceId, t.externalRef),
+    // Sparse columns are indexed only where set: a new ticket (no assignee, often no organization)
+    // writes no entry, and a lookup by value never mistakes these for a workspace-wide scan.
+    index('tickets_organization_idx')
+      .on(t.workspaceId, t.organizationId)
+      .where(sql`${t.organizationId} is not null`),
+    index('tickets_assignee_idx').on(t.workspaceId, t.assigneeId).where(sql`${t.assigneeId} is not null`),
+    index('tickets_external_ref_idx')
+      .on(t.workspaceId, t.externalRef)
+      .where(sql`${t.externalRef} is not null`),
     index('tickets_tags_idx').using('gin', t.tags),
   ],
 )

@@ -15,7 +15,7 @@ export async function seedDepartments(tx: Tx, workspaceId: string): Promise<void
     .values({ workspaceId, slug: 'general', name: 'General', public: true, position: 0 })
 }
 
-/** Finds a department by id or slug, or answers 400 naming it. (Defaults for new tickets: `insertTicket`.) */
+/** Finds a department by id or slug, or answers 400 naming it. (Defaults for new tickets: `insertTickets`.) */
 export async function resolveDepartment(q: Executor, workspaceId: string, ref: string) {
   const match = isUuid(ref)
     ? or(eq(departments.id, ref), eq(departments.slug, ref))

@@ -20,7 +20,7 @@ export async function seedPriorities(tx: Tx, workspaceId: string): Promise<void>
   await tx.insert(priorities).values(defaultPriorities.map((p) => ({ ...p, workspaceId })))
 }
 
-/** Finds a priority by id or slug, or answers 400 naming it. (Defaults for new tickets: `insertTicket`.) */
+/** Finds a priority by id or slug, or answers 400 naming it. (Defaults for new tickets: `insertTickets`.) */
 export async function resolvePriority(q: Executor, workspaceId: string, ref: string) {
   const match = isUuid(ref) ? or(eq(priorities.id, ref), eq(priorities.slug, ref)) : eq(priorities.slug, ref)
   const [row] = await q

@@ -3,6 +3,7 @@ import sanitizeHtml from 'sanitize-html'
 import type { Actor } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
+import { createGroupCommitter } from '../../db/group-commit.ts'
 import {
   type channels,
   contacts,
@@ -18,7 +19,7 @@ import { findOrCreateRequester, type RequesterRef } from '../contacts/service.ts
 import { resolveDepartment } from '../departments/service.ts'
 import { type Changes, diff, recordEvent } from '../events/service.ts'
 import { resolvePriority } from '../priorities/service.ts'
-import { insertTicket, type NewTicket } from './insert-ticket.ts'
+import { type InsertOutcome, insertTickets, type NewTicket } from './insert-tickets.ts'
 import { assertTransition, assertWritable, statusTimestamps, type TicketStatus } from './lifecycle.ts'
 import { createTicketQueries, describeRef, refCondition, TicketNotFound, toMessage } from './queries.ts'
 import { normalizeTags } from './tags.ts'
@@ -75,6 +76,7 @@ export function sanitizeBodyHtml(html: string): string {
 
 export function createTicketsService(db: Db) {
   const queries = createTicketQueries(db)
+  const insertInGroup = createGroupCommitter(db, insertTickets)
 
   async function lockTicket(tx: Tx, workspaceId: string, ref: TicketRef) {
     const [row] = await tx.select().from(tickets).where(refCondition(workspaceId, ref)).for('update')
@@ -107,7 +109,7 @@ export function createTicketsService(db: Db) {
       const { workspaceId } = authorize(actor, 'tickets:write')
       const q = currentExecutor(db)
       const ticket: NewTicket = {
-        workspaceId,
+        actor,
         subject: input.subject,
         type: input.type ?? null,
         channel: input.channel ?? 'api',
@@ -122,11 +124,16 @@ export function createTicketsService(db: Db) {
           bodyHtml: input.message.bodyHtml === undefined ? null : sanitizeBodyHtml(input.message.bodyHtml),
         },
       }
-      let outcome = await insertTicket(q, actor, ticket, new Date())
+      // An idempotent request runs in an ambient transaction of its own, which a group cannot join.
+      const insert = (t: NewTicket) =>
+        q === db
+          ? insertInGroup(workspaceId, t)
+          : insertTickets(q, workspaceId, [t]).then(([o]) => o as InsertOutcome)
+      let outcome = await insert(ticket)
       if (outcome.kind === 'requester_unsettled' && !('id' in input.requester)) {
         // Settle the requester first (a race lost, or an e-mail to link to this externalId), then create.
         const contact = await findOrCreateRequester(q, actor, workspaceId, input.requester)
-        outcome = await insertTicket(q, actor, { ...ticket, requester: { id: contact.id } }, new Date())
+        outcome = await insert({ ...ticket, requester: { id: contact.id } })
       }
       if (outcome.kind === 'invalid') {
         throw invalid(

@@ -1,0 +1,100 @@
+import t from 'tap'
+import type { Db } from '../../src/db/client.ts'
+import { createGroupCommitter } from '../../src/db/group-commit.ts'
+import type { Executor } from '../../src/db/transaction.ts'
+
+const db = {} as Db
+
+function deferred() {
+  let release!: () => void
+  const promise = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  return { promise, release }
+}
+
+/** A command that doubles numbers, recording each group it runs; a group waits for `gate` if set. */
+function recorder() {
+  const groups: { key: string; inputs: number[] }[] = []
+  let gate: Promise<void> | undefined
+  const run = async (_q: Executor, key: string, inputs: number[]) => {
+    groups.push({ key, inputs })
+    if (gate) await gate
+    if (inputs.includes(13)) throw new Error('13 is refused')
+    return inputs.map((n) => n * 2)
+  }
+  return { groups, run, hold: (p: Promise<void> | undefined) => (gate = p) }
+}
+
+t.test('commands arriving while a group runs go together in the next group, in order', async (t) => {
+  const r = recorder()
+  const submit = createGroupCommitter(db, r.run)
+  const gate = deferred()
+  r.hold(gate.promise)
+  const first = submit('ws', 1)
+  const rest = [2, 3, 4, 5].map((n) => submit('ws', n))
+  r.hold(undefined)
+  gate.release()
+  t.same(await Promise.all([first, ...rest]), [2, 4, 6, 8, 10])
+  t.same(r.groups, [
+    { key: 'ws', inputs: [1] },
+    { key: 'ws', inputs: [2, 3, 4, 5] },
+  ])
+})
+
+t.test('different keys do not wait for each other', async (t) => {
+  const r = recorder()
+  const submit = createGroupCommitter(db, r.run)
+  const gate = deferred()
+  r.hold(gate.promise)
+  const a = submit('a', 1)
+  const b = submit('b', 2)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(
+    r.groups.map((g) => g.key),
+    ['a', 'b'],
+    'b started while a was still running',
+  )
+  gate.release()
+  t.same(await Promise.all([a, b]), [2, 4])
+})
+
+t.test('a failing group runs each command alone, so only the bad one fails', async (t) => {
+  const r = recorder()
+  const submit = createGroupCommitter(db, r.run)
+  const gate = deferred()
+  r.hold(gate.promise)
+  const first = submit('ws', 1)
+  const rest = [12, 13, 14].map((n) => submit('ws', n))
+  r.hold(undefined)
+  gate.release()
+  const settled = await Promise.allSettled([first, ...rest])
+  t.same(
+    settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message)),
+    [2, 24, '13 is refused', 28],
+  )
+  t.same(
+    r.groups.map((g) => g.inputs),
+    [[1], [12, 13, 14], [12], [13], [14]],
+  )
+})
+
+t.test('a group is bounded in size; the queue drains completely and starts afresh', async (t) => {
+  const r = recorder()
+  const submit = createGroupCommitter(db, r.run)
+  const gate = deferred()
+  r.hold(gate.promise)
+  const all = Array.from({ length: 150 }, (_, n) => submit('ws', 100 + n))
+  r.hold(undefined)
+  gate.release()
+  t.same(
+    await Promise.all(all),
+    Array.from({ length: 150 }, (_, n) => (100 + n) * 2),
+  )
+  t.same(
+    r.groups.map((g) => g.inputs.length),
+    [1, 64, 64, 21],
+  )
+  t.same(await submit('ws', 7), 14, 'a later command starts a new queue')
+  t.same(r.groups.at(-1)?.inputs, [7])
+})
