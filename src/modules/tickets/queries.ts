@@ -11,7 +11,7 @@ import { problem } from '../../lib/problem.ts'
 import { isUuid, type TicketRef } from '../../lib/refs.ts'
 import { createEventsService } from '../events/service.ts'
 import { normalizeTags } from './tags.ts'
-import { selectTicketViews, type TicketRow, toTicket } from './view.ts'
+import { selectTicketDocuments, selectTicketViews, type TicketRow, toTicket } from './view.ts'
 
 export const TicketNotFound = problem('not_found', 'Ticket %s not found')
 export const MessageNotFound = problem('not_found', 'Message %s not found')
@@ -104,6 +104,51 @@ export function createTicketQueries(db: Db) {
     .limit(1)
     .prepare('ticket_view_by_number')
 
+  const documentById = selectTicketDocuments(db, { version: tickets.version })
+    .where(
+      and(eq(tickets.workspaceId, sql.placeholder('workspaceId')), eq(tickets.id, sql.placeholder('id'))),
+    )
+    .limit(1)
+    .prepare('ticket_document_by_id')
+  const documentByNumber = selectTicketDocuments(db, { version: tickets.version })
+    .where(
+      and(
+        eq(tickets.workspaceId, sql.placeholder('workspaceId')),
+        eq(tickets.number, sql.placeholder('number')),
+      ),
+    )
+    .limit(1)
+    .prepare('ticket_document_by_number')
+
+  /** Where, order and cursor of a list request, shared by the list of views and the list of documents. */
+  function listShape(q: Db | Tx, workspaceId: string, filter: TicketFilter, sort: TicketSort, page: Page) {
+    const descending = sort.startsWith('-')
+    const field = (descending ? sort.slice(1) : sort) as keyof typeof sortColumns
+    const column = sortColumns[field]
+    const conditions = filterConditions(q, workspaceId, filter)
+    if (page.cursor) {
+      const [value, id] = decodeCursor(page.cursor, 2)
+      const bound = field === 'number' ? Number(value) : new Date(String(value))
+      if (field !== 'number' && Number.isNaN((bound as Date).getTime())) decodeCursor('', 2)
+      conditions.push(
+        descending
+          ? sql`(${column}, ${tickets.id}) < (${bound}, ${id})`
+          : sql`(${column}, ${tickets.id}) > (${bound}, ${id})`,
+      )
+    }
+    const order = descending ? [desc(column), desc(tickets.id)] : [asc(column), asc(tickets.id)]
+    const cursorOf = (value: unknown, id: string): CursorValue[] => [
+      value instanceof Date ? value.toISOString() : (value as CursorValue),
+      id,
+    ]
+    // The limit goes into the text, not a parameter: with `limit $n` PostgreSQL costs a generic plan as
+    // if it fetched a tenth of the table, never prefers it, and plans the statement again on every
+    // request (measured: 2 ms of a 5.6 ms list). A validated integer, so the text stays safe; each page
+    // size is its own prepared statement. drizzle inlines an SQL chunk where it expects a number.
+    const limit = sql.raw(String(Math.trunc(page.limit) + 1)) as unknown as number
+    return { where: and(...conditions), order, field, column, cursorOf, limit }
+  }
+
   async function findView(q: Db | Tx, workspaceId: string, ref: TicketRef) {
     const [row] = await selectTicketViews(q).where(refCondition(workspaceId, ref)).limit(1)
     if (!row) throw TicketNotFound(describeRef(ref))
@@ -136,35 +181,48 @@ export function createTicketQueries(db: Db) {
       return toTicket(row)
     },
 
+    /** `get` as a JSON document (see `ticketDocument`) with the version for the ETag. */
+    async getDocument(actor: Actor, ref: TicketRef): Promise<{ document: string; version: number }> {
+      const { workspaceId } = authorize(actor, 'tickets:read')
+      const q = currentExecutor(db)
+      const [row] =
+        q !== db
+          ? await selectTicketDocuments(q, { version: tickets.version })
+              .where(refCondition(workspaceId, ref))
+              .limit(1)
+          : 'id' in ref
+            ? await documentById.execute({ workspaceId, id: ref.id })
+            : await documentByNumber.execute({ workspaceId, number: ref.number })
+      if (!row) throw TicketNotFound(describeRef(ref))
+      return row
+    },
+
     async list(actor: Actor, filter: TicketFilter, sort: TicketSort, page: Page) {
       const { workspaceId } = authorize(actor, 'tickets:read')
-      const descending = sort.startsWith('-')
-      const field = (descending ? sort.slice(1) : sort) as keyof typeof sortColumns
-      const column = sortColumns[field]
       const q = currentExecutor(db)
-      const conditions = filterConditions(q, workspaceId, filter)
-      if (page.cursor) {
-        const [value, id] = decodeCursor(page.cursor, 2)
-        const bound = field === 'number' ? Number(value) : new Date(String(value))
-        if (field !== 'number' && Number.isNaN((bound as Date).getTime())) decodeCursor('', 2)
-        conditions.push(
-          descending
-            ? sql`(${column}, ${tickets.id}) < (${bound}, ${id})`
-            : sql`(${column}, ${tickets.id}) > (${bound}, ${id})`,
-        )
-      }
-      const order = descending ? [desc(column), desc(tickets.id)] : [asc(column), asc(tickets.id)]
+      const { where, order, field, cursorOf, limit } = listShape(q, workspaceId, filter, sort, page)
       const query = selectTicketViews(q)
-        .where(and(...conditions))
+        .where(where)
         .orderBy(...order)
-        .limit(page.limit + 1)
+        .limit(limit)
       // Named by its text, so PostgreSQL plans each filter-and-sort shape once per connection.
       const rows = await query.prepare(statementName(query.toSQL().sql)).execute()
-      const result = paginate(rows, page.limit, ({ ticket }): CursorValue[] => {
-        const value = ticket[field]
-        return [value instanceof Date ? value.toISOString() : value, ticket.id]
-      })
+      const result = paginate(rows, page.limit, ({ ticket }) => cursorOf(ticket[field], ticket.id))
       return { ...result, data: result.data.map(toTicket) }
+    },
+
+    /** `list` as JSON documents (see `ticketDocument`), for REST to send as they are. */
+    async listDocuments(actor: Actor, filter: TicketFilter, sort: TicketSort, page: Page) {
+      const { workspaceId } = authorize(actor, 'tickets:read')
+      const q = currentExecutor(db)
+      const { where, order, column, cursorOf, limit } = listShape(q, workspaceId, filter, sort, page)
+      const query = selectTicketDocuments(q, { id: tickets.id, sortValue: column })
+        .where(where)
+        .orderBy(...order)
+        .limit(limit)
+      const rows = await query.prepare(statementName(query.toSQL().sql)).execute()
+      const { data, nextCursor } = paginate(rows, page.limit, (row) => cursorOf(row.sortValue, row.id))
+      return { documents: data.map((row) => row.document), nextCursor }
     },
 
     async listMessages(actor: Actor, ref: TicketRef, page: Page) {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import type { FastifyReply } from 'fastify'
 import { errorResponses, Id, PageOnlyQuery, splitList } from '../../lib/api-schemas.ts'
 import { etag, parseIfMatch } from '../../lib/etag.ts'
 import { parseTicketRef } from '../../lib/refs.ts'
@@ -18,6 +19,13 @@ import {
 } from './schemas.ts'
 
 const tags = ['tickets']
+
+/**
+ * Sends JSON text that PostgreSQL wrote to the route's response schema (see `ticketDocument`): Fastify
+ * sends a string as it is, and the type provider, which only knows the schema's object type, is told so.
+ */
+const sendJsonText = (reply: FastifyReply, text: string) =>
+  reply.type('application/json; charset=utf-8').send(text)
 const security = [{ bearer: [] }]
 
 export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -55,7 +63,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Ref(TicketPage), ...errorResponses() },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const {
         sort,
         limit,
@@ -79,7 +87,14 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         organizationId: splitList(organizationId),
         tag: splitList(tag),
       }
-      return tickets.list(request.actor, filter, (sort ?? '-createdAt') as TicketSort, { limit, cursor })
+      const page = await tickets.listDocuments(request.actor, filter, (sort ?? '-createdAt') as TicketSort, {
+        limit,
+        cursor,
+      })
+      return sendJsonText(
+        reply,
+        `{"data":[${page.documents.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`,
+      )
     },
   )
 
@@ -95,9 +110,12 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const ticket = await tickets.get(request.actor, parseTicketRef(request.params.idOrNumber))
-      reply.header('etag', etag(ticket.version))
-      return ticket
+      const { document, version } = await tickets.getDocument(
+        request.actor,
+        parseTicketRef(request.params.idOrNumber),
+      )
+      reply.header('etag', etag(version))
+      return sendJsonText(reply, document)
     },
   )
 
