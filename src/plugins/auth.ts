@@ -22,6 +22,7 @@ export default fp<AuthOptions>(
     app.decorateRequest('actor', null as never)
     // Hashed once: each request then costs one hash of its token for this comparison.
     const platformDigest = options.platformToken ? digest(options.platformToken) : undefined
+    const platformMayLookLikeKey = options.platformToken?.startsWith('atk_') === true
     app.addHook('onRequest', async (request) => {
       request.actor = anonymous
       const header = request.headers.authorization
@@ -29,7 +30,10 @@ export default fp<AuthOptions>(
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
       if (!match?.[1]) throw new Problem('unauthorized', 'Authorization must be "Bearer <token>".')
       const token = match[1]
-      if (platformDigest && timingSafeEqual(digest(token), platformDigest)) {
+      // API keys carry their prefix, so they skip the platform check's hash (unless the operator chose
+      // a platform token with the same prefix).
+      const mayBePlatform = platformDigest && (!token.startsWith('atk_') || platformMayLookLikeKey)
+      if (mayBePlatform && timingSafeEqual(digest(token), platformDigest)) {
         request.actor = { kind: 'platform' }
         return
       }

@@ -69,3 +69,12 @@ t.test('without a platform token provisioning is disabled', async (t) => {
   })
   t.equal(res.status, 401)
 })
+
+t.test('a platform token that starts like an API key still administers workspaces', async (t) => {
+  const token = 'atk_platform_token_chosen_by_an_operator_0123'
+  const other = await buildTestApp(t, { ATIENDE_PLATFORM_TOKEN: token })
+  const res = await other.as(token).post('/v1/workspaces', { slug: 'look-alike', name: 'Look-alike' })
+  t.equal(res.status, 201)
+  const wrong = await other.as(`${token}x`).get('/v1/workspaces')
+  t.equal(wrong.status, 401)
+})
