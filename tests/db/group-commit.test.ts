@@ -13,14 +13,23 @@ function deferred() {
   return { promise, release }
 }
 
-/** A command that doubles numbers, recording each group it runs; a group waits for `gate` if set. */
+/** An error as PostgreSQL reports it: the statement was rolled back. */
+const databaseError = (message: string) =>
+  Object.assign(new Error(message), { code: '23514', severity: 'ERROR' })
+
+/**
+ * A command that doubles numbers, recording each group it runs; a group waits for `gate` if set. The
+ * database refuses 13; 66 loses the connection (no SQLSTATE: the statement may have committed).
+ */
 function recorder() {
   const groups: { key: string; inputs: number[] }[] = []
   let gate: Promise<void> | undefined
   const run = async (_q: Executor, key: string, inputs: number[]) => {
     groups.push({ key, inputs })
     if (gate) await gate
-    if (inputs.includes(13)) throw new Error('13 is refused')
+    if (inputs.includes(13)) throw new Error('query failed', { cause: databaseError('13 is refused') })
+    if (inputs.includes(66))
+      throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'EPIPE' })
     return inputs.map((n) => n * 2)
   }
   return { groups, run, hold: (p: Promise<void> | undefined) => (gate = p) }
@@ -70,7 +79,7 @@ t.test('a failing group runs each command alone, so only the bad one fails', asy
   gate.release()
   const settled = await Promise.allSettled([first, ...rest])
   t.same(
-    settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message)),
+    settled.map((s) => (s.status === 'fulfilled' ? s.value : ((s.reason as Error).cause as Error).message)),
     [2, 24, '13 is refused', 28],
   )
   t.same(
@@ -97,4 +106,37 @@ t.test('a group is bounded in size; the queue drains completely and starts afres
   )
   t.same(await submit('ws', 7), 14, 'a later command starts a new queue')
   t.same(r.groups.at(-1)?.inputs, [7])
+})
+
+t.test('a group whose outcome is unknown fails whole, and is not run twice', async (t) => {
+  const r = recorder()
+  const submit = createGroupCommitter(db, r.run)
+  const gate = deferred()
+  r.hold(gate.promise)
+  const first = submit('ws', 1)
+  const rest = [65, 66, 67].map((n) => submit('ws', n))
+  r.hold(undefined)
+  gate.release()
+  t.same(await first, 2)
+  const settled = await Promise.allSettled(rest)
+  t.same(
+    settled.map((s) => s.status),
+    ['rejected', 'rejected', 'rejected'],
+  )
+  t.same(
+    r.groups.map((g) => g.inputs),
+    [[1], [65, 66, 67]],
+    'nothing ran again',
+  )
+  t.same(await submit('ws', 3), 6, 'the queue still works')
+})
+
+t.test('a command that answers for the wrong number of inputs fails its group, not the queue', async (t) => {
+  let calls = 0
+  const submit = createGroupCommitter(db, async (_q: Executor, _key: string, inputs: number[]) => {
+    calls++
+    return calls === 1 ? [] : inputs
+  })
+  await t.rejects(submit('ws', 1), /returned 0 outputs/)
+  t.same(await submit('ws', 2), 2)
 })

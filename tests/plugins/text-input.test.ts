@@ -28,6 +28,24 @@ t.test('an escaped backslash before u0000 is ordinary text and is kept', async (
   t.equal(res.body.subject, 'path C:\\u0000\\x')
 })
 
+t.test('an unpaired UTF-16 surrogate in a JSON body is a 400; an escaped pair is text', async (t) => {
+  const before = await count()
+  for (const body of [
+    ticketBody({ subject: 'bad \ud800' }),
+    ticketBody({ metadata: { 'key\udc00': 1 } }),
+    ticketBody({ tags: ['ok', 'x\udbff'] }),
+  ]) {
+    const res = await api.post('/v1/tickets', body)
+    t.equal(res.status, 400, JSON.stringify(body).slice(0, 60))
+    t.match(res.body.detail, /unpaired UTF-16 surrogate/)
+  }
+  t.equal(await count(), before)
+  const pair = JSON.stringify(ticketBody()).replace('"Order A-1093', '"\\ud83d\\ude9a Order A-1093')
+  const res = await api.post('/v1/tickets', pair, { 'content-type': 'application/json' })
+  t.equal(res.status, 201)
+  t.equal(res.body.subject, '🚚 Order A-1093 never arrived')
+})
+
 t.test('a NUL character in the URL is a 400', async (t) => {
   for (const url of ['/v1/tickets?tag=a%00', '/v1/tickets?externalRef=%00', '/v1/tickets/1%00']) {
     const res = await api.get(url)

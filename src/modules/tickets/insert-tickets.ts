@@ -92,7 +92,10 @@ with input as (
   insert into contacts (workspace_id, id, external_id, email, name, created_at, updated_at)
   select $1, contact_id, req_external_id, req_email, req_name, now, now from resolved
   where req_id is null and department_ok and priority_ok and found_id is null
-  order by ord
+    and exists (select 1 from ticket_counters where workspace_id = $1)
+  -- The same order in every group, so two groups (two instances) inserting the same new customers
+  -- take their unique-index locks in the same order and cannot deadlock.
+  order by lower(req_email), req_external_id
   on conflict do nothing
   returning id, name, email, external_id, organization_id
 ), contact_created as (

@@ -40,6 +40,9 @@ export interface Page {
 
 const sortColumns = { createdAt: tickets.createdAt, updatedAt: tickets.updatedAt, number: tickets.number }
 
+/** Rows a list statement fetches: the page plus one (to know whether another page follows), rounded up. */
+const fetchSizes = [11, 26, 51, 101]
+
 export const refCondition = (workspaceId: string, ref: TicketRef) =>
   and(
     eq(tickets.workspaceId, workspaceId),
@@ -143,9 +146,11 @@ export function createTicketQueries(db: Db) {
     ]
     // The limit goes into the text, not a parameter: with `limit $n` PostgreSQL costs a generic plan as
     // if it fetched a tenth of the table, never prefers it, and plans the statement again on every
-    // request (measured: 2 ms of a 5.6 ms list). A validated integer, so the text stays safe; each page
-    // size is its own prepared statement. drizzle inlines an SQL chunk where it expects a number.
-    const limit = sql.raw(String(Math.trunc(page.limit) + 1)) as unknown as number
+    // request (measured: 2 ms of a 5.6 ms list). Rounded up to a few sizes, so page sizes do not each
+    // become a prepared statement on every connection; `paginate` drops the extra rows. drizzle
+    // inlines an SQL chunk where it expects a number.
+    const fetch = fetchSizes.find((n) => n > page.limit) ?? Math.trunc(page.limit) + 1
+    const limit = sql.raw(String(fetch)) as unknown as number
     return { where: and(...conditions), order, field, column, cursorOf, limit }
   }
 

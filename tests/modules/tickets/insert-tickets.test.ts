@@ -110,3 +110,30 @@ t.test('concurrent API creates for one workspace share statements and stay gaple
   // statement and go in groups; embedded PGlite answers each one before the next request arrives.
   if (ctx.db.engine !== 'pglite') t.ok(inserts < 40, 'requests that arrive together share statements')
 })
+
+t.test('a workspace without its counter row gets no ticket from the statement, and no contact', async (t) => {
+  const ws = await ctx.createWorkspace()
+  await db.delete(ticketCounters).where(eq(ticketCounters.workspaceId, ws.id))
+  const actor: Actor = { kind: 'apiKey', workspaceId: ws.id, apiKeyId: ws.id, scopes: ['tickets:write'] }
+  const outcomes = await insertTickets(db, ws.id, [
+    {
+      actor,
+      subject: 'Nowhere to number',
+      type: null,
+      channel: 'api',
+      tags: [],
+      externalRef: null,
+      metadata: {},
+      department: undefined,
+      priority: undefined,
+      requester: { email: 'orphan@example.com' },
+      message: { body: 'hello', bodyHtml: null },
+    },
+  ])
+  t.same(
+    outcomes.map((o) => o.kind),
+    ['requester_unsettled'],
+  )
+  const people = await db.select({ id: contacts.id }).from(contacts).where(eq(contacts.workspaceId, ws.id))
+  t.same(people, [])
+})
