@@ -91,35 +91,19 @@ export const toMessage = ({ workspaceId: _ws, ...row }: typeof messages.$inferSe
 export function createTicketQueries(db: Db) {
   const events = createEventsService(db)
 
-  const viewById = selectTicketViews(db)
-    .where(
-      and(eq(tickets.workspaceId, sql.placeholder('workspaceId')), eq(tickets.id, sql.placeholder('id'))),
-    )
-    .limit(1)
-    .prepare('ticket_view_by_id')
-  const viewByNumber = selectTicketViews(db)
-    .where(
-      and(
-        eq(tickets.workspaceId, sql.placeholder('workspaceId')),
-        eq(tickets.number, sql.placeholder('number')),
-      ),
-    )
-    .limit(1)
-    .prepare('ticket_view_by_number')
-
-  const documentById = selectTicketDocuments(db, { version: tickets.version })
-    .where(
-      and(eq(tickets.workspaceId, sql.placeholder('workspaceId')), eq(tickets.id, sql.placeholder('id'))),
-    )
+  // A ticket by id or by number, with placeholders: the hot reads are statements prepared once.
+  const inWorkspace = eq(tickets.workspaceId, sql.placeholder('workspaceId'))
+  const byId = and(inWorkspace, eq(tickets.id, sql.placeholder('id')))
+  const byNumber = and(inWorkspace, eq(tickets.number, sql.placeholder('number')))
+  const viewById = selectTicketViews(db).where(byId).limit(1).prepare('ticket_view_by_id')
+  const viewByNumber = selectTicketViews(db).where(byNumber).limit(1).prepare('ticket_view_by_number')
+  const documentColumns = { version: tickets.version }
+  const documentById = selectTicketDocuments(db, documentColumns)
+    .where(byId)
     .limit(1)
     .prepare('ticket_document_by_id')
-  const documentByNumber = selectTicketDocuments(db, { version: tickets.version })
-    .where(
-      and(
-        eq(tickets.workspaceId, sql.placeholder('workspaceId')),
-        eq(tickets.number, sql.placeholder('number')),
-      ),
-    )
+  const documentByNumber = selectTicketDocuments(db, documentColumns)
+    .where(byNumber)
     .limit(1)
     .prepare('ticket_document_by_number')
 
@@ -192,9 +176,7 @@ export function createTicketQueries(db: Db) {
       const q = currentExecutor(db)
       const [row] =
         q !== db
-          ? await selectTicketDocuments(q, { version: tickets.version })
-              .where(refCondition(workspaceId, ref))
-              .limit(1)
+          ? await selectTicketDocuments(q, documentColumns).where(refCondition(workspaceId, ref)).limit(1)
           : 'id' in ref
             ? await documentById.execute({ workspaceId, id: ref.id })
             : await documentByNumber.execute({ workspaceId, number: ref.number })
