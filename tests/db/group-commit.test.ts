@@ -35,16 +35,27 @@ function recorder() {
   return { groups, run, hold: (p: Promise<void> | undefined) => (gate = p) }
 }
 
+/**
+ * Submits commands while the first one's group is still running, so the rest queue behind it; the
+ * groups after the first run without waiting.
+ */
+function submitBehindFirst(
+  r: ReturnType<typeof recorder>,
+  submit: (key: string, n: number) => Promise<number>,
+  inputs: number[],
+) {
+  const gate = deferred()
+  r.hold(gate.promise)
+  const submitted = inputs.map((n) => submit('ws', n))
+  r.hold(undefined)
+  gate.release()
+  return submitted
+}
+
 t.test('commands arriving while a group runs go together in the next group, in order', async (t) => {
   const r = recorder()
   const submit = createGroupCommitter(db, r.run)
-  const gate = deferred()
-  r.hold(gate.promise)
-  const first = submit('ws', 1)
-  const rest = [2, 3, 4, 5].map((n) => submit('ws', n))
-  r.hold(undefined)
-  gate.release()
-  t.same(await Promise.all([first, ...rest]), [2, 4, 6, 8, 10])
+  t.same(await Promise.all(submitBehindFirst(r, submit, [1, 2, 3, 4, 5])), [2, 4, 6, 8, 10])
   t.same(r.groups, [
     { key: 'ws', inputs: [1] },
     { key: 'ws', inputs: [2, 3, 4, 5] },
@@ -71,13 +82,7 @@ t.test('different keys do not wait for each other', async (t) => {
 t.test('a failing group runs each command alone, so only the bad one fails', async (t) => {
   const r = recorder()
   const submit = createGroupCommitter(db, r.run)
-  const gate = deferred()
-  r.hold(gate.promise)
-  const first = submit('ws', 1)
-  const rest = [12, 13, 14].map((n) => submit('ws', n))
-  r.hold(undefined)
-  gate.release()
-  const settled = await Promise.allSettled([first, ...rest])
+  const settled = await Promise.allSettled(submitBehindFirst(r, submit, [1, 12, 13, 14]))
   t.same(
     settled.map((s) => (s.status === 'fulfilled' ? s.value : ((s.reason as Error).cause as Error).message)),
     [2, 24, '13 is refused', 28],
@@ -91,11 +96,11 @@ t.test('a failing group runs each command alone, so only the bad one fails', asy
 t.test('a group is bounded in size; the queue drains completely and starts afresh', async (t) => {
   const r = recorder()
   const submit = createGroupCommitter(db, r.run)
-  const gate = deferred()
-  r.hold(gate.promise)
-  const all = Array.from({ length: 150 }, (_, n) => submit('ws', 100 + n))
-  r.hold(undefined)
-  gate.release()
+  const all = submitBehindFirst(
+    r,
+    submit,
+    Array.from({ length: 150 }, (_, n) => 100 + n),
+  )
   t.same(
     await Promise.all(all),
     Array.from({ length: 150 }, (_, n) => (100 + n) * 2),
@@ -111,12 +116,7 @@ t.test('a group is bounded in size; the queue drains completely and starts afres
 t.test('a group whose outcome is unknown fails whole, and is not run twice', async (t) => {
   const r = recorder()
   const submit = createGroupCommitter(db, r.run)
-  const gate = deferred()
-  r.hold(gate.promise)
-  const first = submit('ws', 1)
-  const rest = [65, 66, 67].map((n) => submit('ws', n))
-  r.hold(undefined)
-  gate.release()
+  const [first, ...rest] = submitBehindFirst(r, submit, [1, 65, 66, 67])
   t.same(await first, 2)
   const settled = await Promise.allSettled(rest)
   t.same(

@@ -12,6 +12,22 @@ import { buildTestApp, ticketBody } from '../../helpers/app.ts'
 const ctx = await buildTestApp(t)
 const db = ctx.db.database.db
 
+/** A valid new ticket from a new customer; override any field. */
+const newTicket = (actor: Actor, over: Partial<NewTicket> = {}): NewTicket => ({
+  actor,
+  subject: 'Grouped',
+  type: null,
+  channel: 'api',
+  tags: ['group'],
+  externalRef: null,
+  metadata: {},
+  department: undefined,
+  priority: undefined,
+  requester: { email: 'new@example.com' },
+  message: { body: 'hello', bodyHtml: null },
+  ...over,
+})
+
 t.test('one statement creates a group: numbers in input order, bad inputs write nothing', async (t) => {
   const ws = await ctx.createWorkspace()
   const existing = await ws.api.post('/v1/tickets', ticketBody({ requester: { email: 'known@example.com' } }))
@@ -22,20 +38,7 @@ t.test('one statement creates a group: numbers in input order, bad inputs write 
     apiKeyId: key?.id ?? '',
     scopes: ['tickets:write'],
   }
-  const input = (over: Partial<NewTicket>): NewTicket => ({
-    actor,
-    subject: 'Grouped',
-    type: null,
-    channel: 'api',
-    tags: ['group'],
-    externalRef: null,
-    metadata: {},
-    department: undefined,
-    priority: undefined,
-    requester: { email: 'new@example.com' },
-    message: { body: 'hello', bodyHtml: null },
-    ...over,
-  })
+  const input = (over: Partial<NewTicket>) => newTicket(actor, over)
   const outcomes = await insertTickets(db, ws.id, [
     input({ subject: 'first new customer' }),
     input({ department: 'no-such-department' }),
@@ -116,19 +119,7 @@ t.test('a workspace without its counter row gets no ticket from the statement, a
   await db.delete(ticketCounters).where(eq(ticketCounters.workspaceId, ws.id))
   const actor: Actor = { kind: 'apiKey', workspaceId: ws.id, apiKeyId: ws.id, scopes: ['tickets:write'] }
   const outcomes = await insertTickets(db, ws.id, [
-    {
-      actor,
-      subject: 'Nowhere to number',
-      type: null,
-      channel: 'api',
-      tags: [],
-      externalRef: null,
-      metadata: {},
-      department: undefined,
-      priority: undefined,
-      requester: { email: 'orphan@example.com' },
-      message: { body: 'hello', bodyHtml: null },
-    },
+    newTicket(actor, { subject: 'Nowhere to number', tags: [], requester: { email: 'orphan@example.com' } }),
   ])
   t.same(
     outcomes.map((o) => o.kind),
