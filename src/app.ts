@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import fastifyJwt from '@fastify/jwt'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
 import type { DestinationStream } from 'pino'
@@ -8,8 +9,21 @@ import type { Database } from './db/client.ts'
 import { pendingMigrations } from './db/migrate.ts'
 import { ProblemDetails } from './lib/api-schemas.ts'
 import { requestValidatorCompiler } from './lib/validate.ts'
+import { agentRoutes } from './modules/agents/routes.ts'
+import { Agent, AgentPage } from './modules/agents/schemas.ts'
 import { apiKeyRoutes } from './modules/api-keys/routes.ts'
 import { ApiKey, ApiKeyPage, ApiKeyWithSecret } from './modules/api-keys/schemas.ts'
+import { authRoutes } from './modules/auth/routes.ts'
+import {
+  ContactToken,
+  ContactTokenSecret,
+  ContactTokenSecretList,
+  ContactTokenSecretWithValue,
+  Me,
+  RotatedContactTokenSecret,
+  TokenPair,
+} from './modules/auth/schemas.ts'
+import { accessTokenKey } from './modules/auth/service.ts'
 import { contactRoutes } from './modules/contacts/routes.ts'
 import { Contact } from './modules/contacts/schemas.ts'
 import { healthRoutes } from './modules/health/routes.ts'
@@ -56,6 +70,15 @@ const sharedSchemas = [
   WorkspacePage,
   ApiKeyPage,
   Contact,
+  Agent,
+  AgentPage,
+  TokenPair,
+  Me,
+  ContactTokenSecret,
+  ContactTokenSecretWithValue,
+  RotatedContactTokenSecret,
+  ContactTokenSecretList,
+  ContactToken,
   Ticket,
   TicketPage,
   Message,
@@ -98,7 +121,22 @@ export function fastifyOptions(config: Config, logStream?: DestinationStream): F
 /** Builds the whole service on an open, migrated database; closing the app closes the database. */
 export async function buildApp(config: Config, database: Database, logStream?: DestinationStream) {
   const app = Fastify(fastifyOptions(config, logStream)).withTypeProvider<TypeBoxTypeProvider>()
-  const services = createServices(database.db)
+  await app.register(fastifyJwt, {
+    secret: await accessTokenKey(database.db, config.ATIENDE_JWT_SECRET),
+    sign: { algorithm: 'HS256' },
+    verify: { algorithms: ['HS256'] },
+  })
+  const services = createServices(database.db, {
+    jwt: app.jwt,
+    passwordCost: { memoryKib: config.PASSWORD_HASH_MEMORY_KIB, iterations: config.PASSWORD_HASH_ITERATIONS },
+    sessions: {
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
+      failuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
+      failuresPerIp: config.LOGIN_FAILURES_PER_IP,
+      failureWindowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
+    },
+  })
   app.decorate('services', services)
   const stopWatching = await services.apiKeys.watchRevocations(database.listen).catch((err: unknown) => {
     app.log.warn({ err }, 'cannot hear API key revocations; authenticating without a cache')
@@ -117,7 +155,7 @@ export async function buildApp(config: Config, database: Database, logStream?: D
   await app.register(requestLog)
   await app.register(auth, {
     platformToken: config.ATIENDE_PLATFORM_TOKEN,
-    authenticateApiKey: (secret) => services.apiKeys.authenticate(secret),
+    authenticate: services.authenticate,
   })
   await app.register(idempotency, { db: database.db })
   await app.register(metrics, { poolStats: () => database.poolStats() })
@@ -138,6 +176,8 @@ export async function buildApp(config: Config, database: Database, logStream?: D
   await app.register(problemRoutes)
   await app.register(workspaceRoutes)
   await app.register(apiKeyRoutes)
+  await app.register(authRoutes, { db: database.db })
+  await app.register(agentRoutes)
   await app.register(contactRoutes)
   await app.register(ticketRoutes)
   return app

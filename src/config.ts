@@ -19,6 +19,19 @@ export const ConfigSchema = Type.Object({
   GRAPHQL_DEPTH_LIMIT: Type.Integer({ default: 8, minimum: 2, maximum: 32 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 100 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
+  ATIENDE_JWT_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description: 'Signs agent access tokens; generated and kept in the database when unset.',
+    }),
+  ),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ default: 900, minimum: 30, maximum: 3600 }),
+  REFRESH_TOKEN_TTL_DAYS: Type.Integer({ default: 30, minimum: 1, maximum: 365 }),
+  LOGIN_FAILURES_PER_ACCOUNT: Type.Integer({ default: 5, minimum: 1 }),
+  LOGIN_FAILURES_PER_IP: Type.Integer({ default: 50, minimum: 1 }),
+  LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ default: 900, minimum: 1 }),
+  PASSWORD_HASH_MEMORY_KIB: Type.Integer({ default: 19456, minimum: 1024 }),
+  PASSWORD_HASH_ITERATIONS: Type.Integer({ default: 2, minimum: 1 }),
 })
 export type Config = Static<typeof ConfigSchema>
 

@@ -13,7 +13,8 @@ declare module 'fastify' {
 
 export interface AuthOptions {
   platformToken: string | undefined
-  authenticateApiKey: (secret: string) => Promise<Actor | null>
+  /** Any other bearer token: an API key, an agent access token or a contact token. */
+  authenticate: (token: string) => Promise<Actor | null>
 }
 
 /** Resolves `Authorization: Bearer …` to an actor. A token that is present but wrong is a 401 at once. */
@@ -37,7 +38,7 @@ export default fp<AuthOptions>(
         request.actor = { kind: 'platform' }
         return
       }
-      const actor = token.startsWith('atk_') ? await options.authenticateApiKey(token) : null
+      const actor = await options.authenticate(token)
       if (!actor) throw new Problem('unauthorized', 'The bearer token is invalid, expired or revoked.')
       request.actor = actor
     })

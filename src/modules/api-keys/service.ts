@@ -125,12 +125,12 @@ export function createApiKeysService(db: Db) {
     },
 
     create(actor: Actor, input: { name: string; scopes: Scope[] }) {
-      const { workspaceId } = authorize(actor, 'admin')
+      const { workspaceId } = authorize(actor, 'workspace:admin')
       return inTransaction(db, (tx) => issueApiKey(tx, actor, workspaceId, input.name, input.scopes))
     },
 
     async list(actor: Actor, page: { limit: number; cursor?: string }) {
-      const { workspaceId } = authorize(actor, 'admin')
+      const { workspaceId } = authorize(actor, 'workspace:admin')
       const [afterCreated, afterId] = page.cursor ? decodeCursor(page.cursor, 2) : []
       const rows = await currentExecutor(db)
         .select()
@@ -153,7 +153,7 @@ export function createApiKeysService(db: Db) {
     },
 
     async revoke(actor: Actor, id: string) {
-      const { workspaceId } = authorize(actor, 'admin')
+      const { workspaceId } = authorize(actor, 'workspace:admin')
       await inTransaction(db, async (tx) => {
         const [row] = await tx
           .update(apiKeys)
@@ -182,3 +182,4 @@ export function createApiKeysService(db: Db) {
     },
   }
 }
+export type ApiKeysService = ReturnType<typeof createApiKeysService>

@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray, or, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
-import { authorize } from '../../auth/policy.ts'
+import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { contacts } from '../../db/schema/index.ts'
 import { currentExecutor, type Executor } from '../../db/transaction.ts'
@@ -107,12 +107,18 @@ export function createContactsService(db: Db) {
 
     /** Batch read for GraphQL loaders: one query for many tickets' requesters. */
     async byIds(actor: Actor, ids: readonly string[]) {
-      const { workspaceId } = authorize(actor, 'tickets:read')
+      const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
       if (ids.length === 0) return []
+      // A customer sees themself and, as an authorized member, their organization's contacts.
+      const visible = customer
+        ? customer.organizationId
+          ? or(eq(contacts.id, customer.contactId), eq(contacts.organizationId, customer.organizationId))
+          : eq(contacts.id, customer.contactId)
+        : undefined
       const rows = await currentExecutor(db)
         .select()
         .from(contacts)
-        .where(and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, [...new Set(ids)])))
+        .where(and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, [...new Set(ids)]), visible))
       return rows.map(toContact)
     },
   }

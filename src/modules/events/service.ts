@@ -1,5 +1,5 @@
 import { and, asc, eq, gt } from 'drizzle-orm'
-import type { Actor } from '../../auth/actor.ts'
+import { type Actor, actorId } from '../../auth/actor.ts'
 import type { Db } from '../../db/client.ts'
 import { events } from '../../db/schema/index.ts'
 import { currentExecutor, type Executor } from '../../db/transaction.ts'
@@ -12,7 +12,16 @@ export type EventRow = typeof events.$inferSelect
 export interface NewEvent {
   workspaceId: string
   type: string
-  subjectType: 'workspace' | 'ticket' | 'contact' | 'api_key'
+  subjectType:
+    | 'workspace'
+    | 'ticket'
+    | 'contact'
+    | 'organization'
+    | 'api_key'
+    | 'agent'
+    | 'department'
+    | 'priority'
+    | 'contact_token_secret'
   subjectId: string
   actor: Actor
   changes?: Changes
@@ -20,12 +29,7 @@ export interface NewEvent {
 }
 
 export function actorColumns(actor: Actor): { actorKind: string; actorId: string | null } {
-  switch (actor.kind) {
-    case 'apiKey':
-      return { actorKind: 'api_key', actorId: actor.apiKeyId }
-    default:
-      return { actorKind: actor.kind, actorId: null }
-  }
+  return { actorKind: actor.kind === 'apiKey' ? 'api_key' : actor.kind, actorId: actorId(actor) }
 }
 
 export function toEvent(row: EventRow) {

@@ -1,6 +1,6 @@
 import { and, eq, inArray, or } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
-import { authorize } from '../../auth/policy.ts'
+import { authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { priorities } from '../../db/schema/index.ts'
 import { currentExecutor, type Executor, type Tx } from '../../db/transaction.ts'
@@ -36,7 +36,8 @@ export function createPrioritiesService(db: Db) {
   return {
     /** Batch read for GraphQL loaders: one query for many tickets. */
     async byIds(actor: Actor, ids: readonly string[]): Promise<PriorityRow[]> {
-      const { workspaceId } = authorize(actor, 'tickets:read')
+      // A contact's tickets name these too, so whoever reads tickets reads them.
+      const { workspaceId } = authorizeScoped(actor, 'tickets:read')
       if (ids.length === 0) return []
       return currentExecutor(db)
         .select()

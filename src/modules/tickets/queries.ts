@@ -1,22 +1,44 @@
-import { and, arrayContains, asc, desc, eq, gte, ilike, inArray, or, type SQL, sql } from 'drizzle-orm'
+import {
+  and,
+  arrayContains,
+  asc,
+  desc,
+  eq,
+  gte,
+  ilike,
+  inArray,
+  isNull,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
-import { authorize } from '../../auth/policy.ts'
+import { authorize, authorizeScoped, type Grant } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { statementName } from '../../db/raw.ts'
 import { messages, priorities, tickets } from '../../db/schema/index.ts'
 import { currentExecutor, type Tx } from '../../db/transaction.ts'
 import { type CursorValue, decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
-import { problem } from '../../lib/problem.ts'
+import { invalid, problem } from '../../lib/problem.ts'
 import { isUuid, type TicketRef } from '../../lib/refs.ts'
 import { createEventsService } from '../events/service.ts'
+import { customerTickets, forCustomer } from './access.ts'
 import { normalizeTags } from './tags.ts'
-import { selectTicketDocuments, selectTicketViews, type TicketRow, toTicket } from './view.ts'
+import {
+  joinTicketView,
+  selectTicketDocuments,
+  selectTicketViews,
+  type TicketRow,
+  type TicketViewRow,
+  ticketColumns,
+  toTicket,
+} from './view.ts'
 
 export const TicketNotFound = problem('not_found', 'Ticket %s not found')
 export const MessageNotFound = problem('not_found', 'Message %s not found')
 
-export const ticketSortFields = ['createdAt', 'updatedAt', 'number'] as const
+export const ticketSortFields = ['createdAt', 'updatedAt', 'number', 'priority'] as const
 export type TicketSort = (typeof ticketSortFields)[number] | `-${(typeof ticketSortFields)[number]}`
 
 export interface TicketFilter {
@@ -24,6 +46,8 @@ export interface TicketFilter {
   priority?: string[]
   departmentId?: string[]
   assigneeId?: string[]
+  /** `me` (the calling agent), `none` (unassigned) or agent ids. */
+  assignee?: string[]
   requesterId?: string[]
   organizationId?: string[]
   tag?: string[]
@@ -38,7 +62,14 @@ export interface Page {
   cursor?: string | undefined
 }
 
-const sortColumns = { createdAt: tickets.createdAt, updatedAt: tickets.updatedAt, number: tickets.number }
+/** Tickets without a priority sort after the least urgent one. */
+const UNRANKED = 2_147_483_647
+const sortColumns = {
+  createdAt: tickets.createdAt,
+  updatedAt: tickets.updatedAt,
+  number: tickets.number,
+  priority: sql<number>`coalesce(${priorities.rank}, ${sql.raw(String(UNRANKED))})`,
+}
 
 /** Rows a list statement fetches: the page plus one (to know whether another page follows), rounded up. */
 const fetchSizes = [11, 26, 51, 101]
@@ -51,7 +82,23 @@ export const refCondition = (workspaceId: string, ref: TicketRef) =>
 
 export const describeRef = (ref: TicketRef) => ('id' in ref ? ref.id : `#${ref.number}`)
 
-function filterConditions(q: Db | Tx, workspaceId: string, f: TicketFilter): (SQL | undefined)[] {
+/** `assignee=me,none,<id>`: `me` is the calling agent; any other caller has no `me`. */
+function assigneeCondition(grant: Grant, values: string[]) {
+  const ids = values.filter(isUuid)
+  if (values.includes('me')) {
+    if (grant.actor.kind !== 'agent') throw invalid('/assignee', '"me" needs an agent\'s access token')
+    ids.push(grant.actor.userId)
+  }
+  const bad = values.find((v) => v !== 'me' && v !== 'none' && !isUuid(v))
+  if (bad) throw invalid('/assignee', `must be me, none or agent ids: ${bad}`)
+  return or(
+    ids.length > 0 ? inArray(tickets.assigneeId, ids) : undefined,
+    values.includes('none') ? isNull(tickets.assigneeId) : undefined,
+  )
+}
+
+function filterConditions(q: Db | Tx, grant: Grant, f: TicketFilter): (SQL | undefined)[] {
+  const { workspaceId } = grant
   const priorityIds = f.priority?.filter(isUuid) ?? []
   const prioritySlugs = f.priority?.filter((p) => !isUuid(p)) ?? []
   const prioritiesBySlug = q
@@ -61,6 +108,8 @@ function filterConditions(q: Db | Tx, workspaceId: string, f: TicketFilter): (SQ
   const escapedQ = f.q?.replace(/[\\%_]/g, '\\$&')
   return [
     eq(tickets.workspaceId, workspaceId),
+    customerTickets(grant.customer),
+    f.assignee ? assigneeCondition(grant, f.assignee) : undefined,
     f.status ? inArray(tickets.status, f.status as TicketRow['status'][]) : undefined,
     f.priority
       ? or(
@@ -108,15 +157,17 @@ export function createTicketQueries(db: Db) {
     .prepare('ticket_document_by_number')
 
   /** Where, order and cursor of a list request, shared by the list of views and the list of documents. */
-  function listShape(q: Db | Tx, workspaceId: string, filter: TicketFilter, sort: TicketSort, page: Page) {
+  function listShape(q: Db | Tx, grant: Grant, filter: TicketFilter, sort: TicketSort, page: Page) {
     const descending = sort.startsWith('-')
     const field = (descending ? sort.slice(1) : sort) as keyof typeof sortColumns
     const column = sortColumns[field]
-    const conditions = filterConditions(q, workspaceId, filter)
+    const numeric = field === 'number' || field === 'priority'
+    const conditions = filterConditions(q, grant, filter)
     if (page.cursor) {
       const [value, id] = decodeCursor(page.cursor, 2)
-      const bound = field === 'number' ? Number(value) : new Date(String(value))
-      if (field !== 'number' && Number.isNaN((bound as Date).getTime())) decodeCursor('', 2)
+      const bound = numeric ? Number(value) : new Date(String(value))
+      if (typeof bound === 'number' ? !Number.isInteger(bound) : Number.isNaN(bound.getTime()))
+        decodeCursor('', 2)
       conditions.push(
         descending
           ? sql`(${column}, ${tickets.id}) < (${bound}, ${id})`
@@ -138,28 +189,55 @@ export function createTicketQueries(db: Db) {
     return { where: and(...conditions), order, field, column, cursorOf, limit }
   }
 
-  async function findView(q: Db | Tx, workspaceId: string, ref: TicketRef) {
-    const [row] = await selectTicketViews(q).where(refCondition(workspaceId, ref)).limit(1)
+  async function findView(
+    q: Db | Tx,
+    workspaceId: string,
+    ref: TicketRef,
+    customer: Grant['customer'] = null,
+  ) {
+    const [row] = await selectTicketViews(q)
+      .where(and(refCondition(workspaceId, ref), customerTickets(customer)))
+      .limit(1)
     if (!row) throw TicketNotFound(describeRef(ref))
     return row
   }
 
   /** The id of a ticket the caller may read, for sub-resources (messages, events). */
-  async function readableTicketId(workspaceId: string, ref: TicketRef) {
+  async function readableTicketId(grant: Grant, ref: TicketRef) {
     const [row] = await currentExecutor(db)
       .select({ id: tickets.id })
       .from(tickets)
-      .where(refCondition(workspaceId, ref))
+      .where(and(refCondition(grant.workspaceId, ref), customerTickets(grant.customer)))
     if (!row) throw TicketNotFound(describeRef(ref))
     return row.id
+  }
+
+  async function list(actor: Actor, filter: TicketFilter, sort: TicketSort, page: Page) {
+    const grant = authorizeScoped(actor, 'tickets:read')
+    const q = currentExecutor(db)
+    const { where, order, column, cursorOf, limit } = listShape(q, grant, filter, sort, page)
+    const query = q
+      .select({ ...ticketColumns, sortValue: column })
+      .from(tickets)
+      .$dynamic()
+    const shaped = joinTicketView(query)
+      .where(where)
+      .orderBy(...order)
+      .limit(limit)
+    // Named by its text, so PostgreSQL plans each filter-and-sort shape once per connection.
+    const rows = await shaped.prepare(statementName(shaped.toSQL().sql)).execute()
+    const result = paginate(rows, page.limit, (row) => cursorOf(row.sortValue, row.ticket.id))
+    const view = grant.customer ? (row: TicketViewRow) => forCustomer(toTicket(row)) : toTicket
+    return { ...result, data: result.data.map(view) }
   }
 
   return {
     findView,
 
     async get(actor: Actor, ref: TicketRef) {
-      const { workspaceId } = authorize(actor, 'tickets:read')
+      const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
       const q = currentExecutor(db)
+      if (customer) return forCustomer(toTicket(await findView(q, workspaceId, ref, customer)))
       // Outside a transaction the hot path runs a query built once; inside one it must use that transaction.
       if (q !== db) return toTicket(await findView(q, workspaceId, ref))
       const [row] =
@@ -172,8 +250,12 @@ export function createTicketQueries(db: Db) {
 
     /** `get` as a JSON document (see `ticketDocument`) with the version for the ETag. */
     async getDocument(actor: Actor, ref: TicketRef): Promise<{ document: string; version: number }> {
-      const { workspaceId } = authorize(actor, 'tickets:read')
+      const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
       const q = currentExecutor(db)
+      if (customer) {
+        const ticket = forCustomer(toTicket(await findView(q, workspaceId, ref, customer)))
+        return { document: JSON.stringify(ticket), version: ticket.version }
+      }
       const [row] =
         q !== db
           ? await selectTicketDocuments(q, documentColumns).where(refCondition(workspaceId, ref)).limit(1)
@@ -184,25 +266,17 @@ export function createTicketQueries(db: Db) {
       return row
     },
 
-    async list(actor: Actor, filter: TicketFilter, sort: TicketSort, page: Page) {
-      const { workspaceId } = authorize(actor, 'tickets:read')
-      const q = currentExecutor(db)
-      const { where, order, field, cursorOf, limit } = listShape(q, workspaceId, filter, sort, page)
-      const query = selectTicketViews(q)
-        .where(where)
-        .orderBy(...order)
-        .limit(limit)
-      // Named by its text, so PostgreSQL plans each filter-and-sort shape once per connection.
-      const rows = await query.prepare(statementName(query.toSQL().sql)).execute()
-      const result = paginate(rows, page.limit, ({ ticket }) => cursorOf(ticket[field], ticket.id))
-      return { ...result, data: result.data.map(toTicket) }
-    },
+    list,
 
     /** `list` as JSON documents (see `ticketDocument`), for REST to send as they are. */
     async listDocuments(actor: Actor, filter: TicketFilter, sort: TicketSort, page: Page) {
-      const { workspaceId } = authorize(actor, 'tickets:read')
+      const grant = authorizeScoped(actor, 'tickets:read')
+      if (grant.customer) {
+        const { data, nextCursor } = await list(actor, filter, sort, page)
+        return { documents: data.map((ticket) => JSON.stringify(ticket)), nextCursor }
+      }
       const q = currentExecutor(db)
-      const { where, order, column, cursorOf, limit } = listShape(q, workspaceId, filter, sort, page)
+      const { where, order, column, cursorOf, limit } = listShape(q, grant, filter, sort, page)
       const query = selectTicketDocuments(q, { id: tickets.id, sortValue: column })
         .where(where)
         .orderBy(...order)
@@ -213,8 +287,9 @@ export function createTicketQueries(db: Db) {
     },
 
     async listMessages(actor: Actor, ref: TicketRef, page: Page) {
-      const { workspaceId } = authorize(actor, 'tickets:read')
-      const ticketId = await readableTicketId(workspaceId, ref)
+      const grant = authorizeScoped(actor, 'tickets:read')
+      const { workspaceId } = grant
+      const ticketId = await readableTicketId(grant, ref)
       const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
       const rows = await currentExecutor(db)
         .select()
@@ -223,6 +298,8 @@ export function createTicketQueries(db: Db) {
           and(
             eq(messages.workspaceId, workspaceId),
             eq(messages.ticketId, ticketId),
+            // A customer never receives an internal note.
+            grant.customer ? eq(messages.visibility, 'public') : undefined,
             after
               ? sql`(${messages.createdAt}, ${messages.id}) > (${new Date(String(after[0]))}, ${after[1]})`
               : undefined,
@@ -235,8 +312,9 @@ export function createTicketQueries(db: Db) {
     },
 
     async getMessage(actor: Actor, ref: TicketRef, messageId: string) {
-      const { workspaceId } = authorize(actor, 'tickets:read')
-      const ticketId = await readableTicketId(workspaceId, ref)
+      const grant = authorizeScoped(actor, 'tickets:read')
+      const { workspaceId } = grant
+      const ticketId = await readableTicketId(grant, ref)
       const [row] = await currentExecutor(db)
         .select()
         .from(messages)
@@ -245,16 +323,19 @@ export function createTicketQueries(db: Db) {
             eq(messages.workspaceId, workspaceId),
             eq(messages.ticketId, ticketId),
             eq(messages.id, messageId),
+            grant.customer ? eq(messages.visibility, 'public') : undefined,
           ),
         )
       if (!row) throw MessageNotFound(messageId)
       return toMessage(row)
     },
 
+    /** The full change history is the staff's: it names assignees, tags and internal notes. */
     async listEvents(actor: Actor, ref: TicketRef, page: Page) {
-      const { workspaceId } = authorize(actor, 'tickets:read')
-      const ticketId = await readableTicketId(workspaceId, ref)
-      return events.listForSubject(workspaceId, 'ticket', ticketId, page)
+      const staff = authorize(actor, 'tickets:read')
+      const grant: Grant = { workspaceId: staff.workspaceId, actor: staff, customer: null }
+      const ticketId = await readableTicketId(grant, ref)
+      return events.listForSubject(grant.workspaceId, 'ticket', ticketId, page)
     },
   }
 }

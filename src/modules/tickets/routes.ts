@@ -57,7 +57,8 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'List tickets',
-        description: 'Filters are comma-separated lists; `sort` names one field, `-` for descending.',
+        description:
+          "Filters are comma-separated lists; `sort` names one field, `-` for descending (`priority`: most urgent first). A contact sees only their own tickets (an authorized member: their organization's too).",
         security,
         querystring: TicketListQuery,
         response: { 200: Type.Ref(TicketPage), ...errorResponses() },
@@ -72,6 +73,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         priority,
         departmentId,
         assigneeId,
+        assignee,
         requesterId,
         organizationId,
         tag,
@@ -83,6 +85,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         priority: splitList(priority),
         departmentId: splitList(departmentId),
         assigneeId: splitList(assigneeId),
+        assignee: splitList(assignee),
         requesterId: splitList(requesterId),
         organizationId: splitList(organizationId),
         tag: splitList(tag),

@@ -102,7 +102,7 @@ export const CreateTicketBody = Type.Object(
   {
     subject: Type.String({ minLength: 1, maxLength: 500 }),
     message: Type.Object(MessageBodyFields, { additionalProperties: false }),
-    requester: RequesterRef,
+    requester: Type.Optional(RequesterRef),
     priority: Type.Optional(
       Type.String({ minLength: 1, maxLength: 64, description: 'Priority id or slug.' }),
     ),
@@ -141,6 +141,12 @@ export const TicketListQuery = Type.Object(
     priority: Type.Optional(TokenList),
     departmentId: Type.Optional(UuidList),
     assigneeId: Type.Optional(UuidList),
+    assignee: Type.Optional(
+      Type.String({
+        pattern: '^(me|none|[0-9a-fA-F-]{36})(,(me|none|[0-9a-fA-F-]{36}))*$',
+        description: 'Comma-separated: `me` (the calling agent), `none` (unassigned), agent ids.',
+      }),
+    ),
     requesterId: Type.Optional(UuidList),
     organizationId: Type.Optional(UuidList),
     tag: Type.Optional(TokenList),

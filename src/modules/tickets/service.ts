@@ -1,24 +1,26 @@
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import sanitizeHtml from 'sanitize-html'
-import type { Actor } from '../../auth/actor.ts'
-import { authorize } from '../../auth/policy.ts'
+import { type Actor, actorId } from '../../auth/actor.ts'
+import { authorizeScoped, type Customer, type Grant } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { createGroupCommitter } from '../../db/group-commit.ts'
 import {
   type channels,
   contacts,
+  departmentMembers,
   memberships,
   messages,
   tickets,
   type ticketTypes,
 } from '../../db/schema/index.ts'
-import { currentExecutor, inTransaction, type Tx } from '../../db/transaction.ts'
+import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { invalid, Problem } from '../../lib/problem.ts'
 import type { TicketRef } from '../../lib/refs.ts'
 import { findOrCreateRequester, type RequesterRef } from '../contacts/service.ts'
 import { resolveDepartment } from '../departments/service.ts'
 import { type Changes, diff, recordEvent } from '../events/service.ts'
 import { resolvePriority } from '../priorities/service.ts'
+import { customerTickets, forCustomer } from './access.ts'
 import { type InsertOutcome, insertTickets, type NewTicket } from './insert-tickets.ts'
 import { assertTransition, assertWritable, statusTimestamps, type TicketStatus } from './lifecycle.ts'
 import { createTicketQueries, describeRef, refCondition, TicketNotFound, toMessage } from './queries.ts'
@@ -39,7 +41,8 @@ export interface NewMessage {
 export interface CreateTicketInput {
   subject: string
   message: Omit<NewMessage, 'visibility' | 'author'>
-  requester: RequesterRef
+  /** Required of staff; a contact's ticket is their own unless an authorized member names a colleague. */
+  requester?: RequesterRef | undefined
   priority?: string
   department?: string
   type?: TicketType
@@ -78,47 +81,62 @@ export function createTicketsService(db: Db) {
   const queries = createTicketQueries(db)
   const insertInGroup = createGroupCommitter(db, insertTickets)
 
-  async function lockTicket(tx: Tx, workspaceId: string, ref: TicketRef) {
-    const [row] = await tx.select().from(tickets).where(refCondition(workspaceId, ref)).for('update')
+  async function lockTicket(tx: Tx, grant: Grant, ref: TicketRef) {
+    const [row] = await tx
+      .select()
+      .from(tickets)
+      .where(and(refCondition(grant.workspaceId, ref), customerTickets(grant.customer)))
+      .for('update')
     if (!row) throw TicketNotFound(describeRef(ref))
     return row
   }
 
-  async function assertAssignable(tx: Tx, workspaceId: string, userId: string) {
-    const [member] = await tx
-      .select({ userId: memberships.userId })
+  /**
+   * Whether an agent may hold tickets of a department: an active member of the workspace, and of the
+   * department when it has members (a department without members is open to every agent).
+   */
+  async function assignable(tx: Tx, workspaceId: string, userId: string, departmentId: string | null) {
+    const [row] = await tx
+      .select({
+        active: sql<boolean>`${memberships.deactivatedAt} is null and ${memberships.role} <> 'viewer'`,
+        inDepartment: departmentId
+          ? sql<boolean>`not exists (select 1 from ${departmentMembers} d where d.workspace_id = ${workspaceId}
+              and d.department_id = ${departmentId}) or exists (select 1 from ${departmentMembers} d
+              where d.workspace_id = ${workspaceId} and d.department_id = ${departmentId} and d.user_id = ${userId})`
+          : sql<boolean>`true`,
+      })
       .from(memberships)
-      .where(
-        and(
-          eq(memberships.workspaceId, workspaceId),
-          eq(memberships.userId, userId),
-          isNull(memberships.deactivatedAt),
-        ),
-      )
-    if (!member) throw invalid('/assigneeId', `is not an active agent of this workspace: ${userId}`)
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)))
+    if (!row?.active) return 'is not an active agent of this workspace'
+    if (!row.inDepartment) return "is not a member of the ticket's department"
+    return null
   }
 
-  async function viewOf(tx: Tx, workspaceId: string, ticket: TicketRow) {
-    return toTicket(await queries.findView(tx, workspaceId, { id: ticket.id }))
+  async function viewOf(tx: Tx, grant: Grant, ticket: TicketRow) {
+    const view = toTicket(await queries.findView(tx, grant.workspaceId, { id: ticket.id }))
+    return grant.customer ? forCustomer(view) : view
   }
 
   return {
     ...queries,
 
     async create(actor: Actor, input: CreateTicketInput) {
-      const { workspaceId } = authorize(actor, 'tickets:write')
+      const grant = authorizeScoped(actor, 'tickets:write')
+      const { workspaceId } = grant
       const q = currentExecutor(db)
+      const requester = grant.customer ? await customerRequester(q, grant, input) : input.requester
+      if (!requester) throw invalid('/requester', 'is required')
       const ticket: NewTicket = {
         actor,
         subject: input.subject,
         type: input.type ?? null,
-        channel: input.channel ?? 'api',
+        channel: input.channel ?? (grant.customer ? 'web' : 'api'),
         tags: normalizeTags(input.tags ?? []),
         externalRef: input.externalRef ?? null,
         metadata: input.metadata ?? {},
         department: input.department,
         priority: input.priority,
-        requester: input.requester,
+        requester,
         message: {
           body: input.message.body,
           bodyHtml: input.message.bodyHtml === undefined ? null : sanitizeBodyHtml(input.message.bodyHtml),
@@ -130,9 +148,9 @@ export function createTicketsService(db: Db) {
           ? insertInGroup(workspaceId, t)
           : insertTickets(q, workspaceId, [t]).then(([o]) => o as InsertOutcome)
       let outcome = await insert(ticket)
-      if (outcome.kind === 'requester_unsettled' && !('id' in input.requester)) {
+      if (outcome.kind === 'requester_unsettled' && !('id' in requester)) {
         // Settle the requester first (a race lost, or an e-mail to link to this externalId), then create.
-        const contact = await findOrCreateRequester(q, actor, workspaceId, input.requester)
+        const contact = await findOrCreateRequester(q, actor, workspaceId, requester)
         outcome = await insert({ ...ticket, requester: { id: contact.id } })
       }
       if (outcome.kind === 'invalid') {
@@ -142,14 +160,22 @@ export function createTicketsService(db: Db) {
         )
       }
       if (outcome.kind !== 'created') throw new Error('the requester could not be settled')
-      return toTicket(outcome.view)
+      const created = toTicket(outcome.view)
+      return grant.customer ? forCustomer(created) : created
     },
 
     /** With `expectedVersions` (If-Match, or GraphQL's expectedVersion) the change applies only to one of them. */
     update(actor: Actor, ref: TicketRef, input: UpdateTicketInput, expectedVersions?: number[]) {
-      const { workspaceId } = authorize(actor, 'tickets:write')
+      const grant = authorizeScoped(actor, 'tickets:write')
+      const { workspaceId } = grant
+      if (grant.customer) {
+        const others = Object.keys(input).filter((k) => k !== 'status')
+        if (others.length > 0 || input.status !== 'solved') {
+          throw new Problem('forbidden', 'A contact may only mark their ticket solved (status: "solved").')
+        }
+      }
       return inTransaction(db, async (tx) => {
-        const current = await lockTicket(tx, workspaceId, ref)
+        const current = await lockTicket(tx, grant, ref)
         if (expectedVersions && !expectedVersions.includes(current.version)) {
           throw new Problem(
             'precondition_failed',
@@ -168,9 +194,18 @@ export function createTicketsService(db: Db) {
         if (input.department !== undefined) {
           next.departmentId = (await resolveDepartment(tx, workspaceId, input.department)).id
         }
-        if (input.assigneeId !== undefined) {
-          if (input.assigneeId !== null) await assertAssignable(tx, workspaceId, input.assigneeId)
-          next.assigneeId = input.assigneeId
+        if (input.assigneeId !== undefined) next.assigneeId = input.assigneeId
+        const assignee = next.assigneeId !== undefined ? next.assigneeId : current.assigneeId
+        const departmentChanged =
+          next.departmentId !== undefined && next.departmentId !== current.departmentId
+        if (assignee && (input.assigneeId !== undefined || departmentChanged)) {
+          const department = next.departmentId !== undefined ? next.departmentId : current.departmentId
+          const refused = await assignable(tx, workspaceId, assignee, department)
+          // Naming an agent who may not hold the ticket is an error; moving the ticket to a department
+          // its assignee is not in leaves it unassigned there.
+          if (refused && input.assigneeId !== undefined)
+            throw invalid('/assigneeId', `${refused}: ${assignee}`)
+          if (refused) next.assigneeId = null
         }
         if (input.tags !== undefined) next.tags = normalizeTags(input.tags)
         if (input.type !== undefined) next.type = input.type
@@ -178,7 +213,7 @@ export function createTicketsService(db: Db) {
         if (input.metadata !== undefined) next.metadata = input.metadata
 
         const changes = diff(current, next)
-        if (Object.keys(changes).length === 0) return viewOf(tx, workspaceId, current)
+        if (Object.keys(changes).length === 0) return viewOf(tx, grant, current)
         const now = new Date()
         const timestamps = next.status ? statusTimestamps(current.status, next.status, now) : {}
         Object.assign(changes, diff(current, timestamps))
@@ -194,17 +229,23 @@ export function createTicketsService(db: Db) {
           actor,
           changes,
         })
-        return viewOf(tx, workspaceId, current)
+        return viewOf(tx, grant, current)
       })
     },
 
     addMessage(actor: Actor, ref: TicketRef, input: NewMessage) {
-      const { workspaceId } = authorize(actor, 'tickets:write')
+      const grant = authorizeScoped(actor, 'tickets:write')
+      const { workspaceId } = grant
       const visibility = input.visibility ?? 'public'
+      if (grant.customer && (visibility !== 'public' || input.author !== undefined)) {
+        throw new Problem('forbidden', 'A contact writes public replies in their own name only.')
+      }
       return inTransaction(db, async (tx) => {
-        const ticket = await lockTicket(tx, workspaceId, ref)
+        const ticket = await lockTicket(tx, grant, ref)
         assertWritable(ticket.status, ticket.number)
-        const customerId = await customerAuthor(tx, workspaceId, ticket, input.author)
+        const customerId = grant.customer
+          ? grant.customer.contactId
+          : await customerAuthor(tx, workspaceId, ticket, input.author)
         if (customerId && visibility === 'internal') {
           throw invalid('/visibility', 'must be public for a message written by the customer')
         }
@@ -224,8 +265,8 @@ export function createTicketsService(db: Db) {
             workspaceId,
             ticketId: ticket.id,
             visibility,
-            authorKind: customerId ? 'contact' : 'integration',
-            authorId: customerId ?? (actor.kind === 'apiKey' ? actor.apiKeyId : null),
+            authorKind: customerId ? 'contact' : actor.kind === 'agent' ? 'agent' : 'integration',
+            authorId: customerId ?? actorId(actor),
             body: input.body,
             bodyHtml: input.bodyHtml === undefined ? null : sanitizeBodyHtml(input.bodyHtml),
             channel: 'api',
@@ -263,4 +304,42 @@ async function customerAuthor(tx: Tx, workspaceId: string, ticket: TicketRow, au
     .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, author.contactId)))
   if (!contact) throw invalid('/author/contactId', `names no contact of this workspace: ${author.contactId}`)
   return contact.id
+}
+
+/**
+ * The requester of a ticket a contact opens: themself, or (for an authorized member of an organization)
+ * a colleague of that organization named by id. Fields only staff set are refused.
+ */
+async function customerRequester(q: Executor, grant: Grant, input: CreateTicketInput): Promise<RequesterRef> {
+  const customer = grant.customer as Customer
+  const staffOnly = (['priority', 'tags', 'metadata'] as const).filter((field) => input[field] !== undefined)
+  if (staffOnly.length > 0) {
+    throw new Problem('forbidden', `A contact may not set ${staffOnly.join(', ')} on a ticket.`)
+  }
+  // A contact may file under a public department only; the others do not exist for them.
+  if (input.department !== undefined) {
+    const department = await resolveDepartment(q, grant.workspaceId, input.department)
+    if (!department.public)
+      throw invalid('/department', `names no department of this workspace: ${input.department}`)
+  }
+  const self = { id: customer.contactId }
+  const named = input.requester
+  if (!named || ('id' in named && named.id === customer.contactId)) return self
+  if (customer.organizationId && 'id' in named) {
+    const [colleague] = await q
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(
+        and(
+          eq(contacts.workspaceId, grant.workspaceId),
+          eq(contacts.id, named.id),
+          eq(contacts.organizationId, customer.organizationId),
+        ),
+      )
+    if (colleague) return { id: colleague.id }
+  }
+  throw new Problem(
+    'forbidden',
+    "A contact opens tickets for themself (an authorized member: for their organization's contacts, by id).",
+  )
 }

@@ -23,7 +23,7 @@ export type TicketViewRow = {
 }
 
 /** The joins every ticket view needs: requester, priority and department of the ticket's workspace. */
-function joinTicketView<T extends PgSelect>(query: T) {
+export function joinTicketView<T extends PgSelect>(query: T) {
   return query
     .innerJoin(
       contacts,

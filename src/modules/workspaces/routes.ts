@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses, PageOnlyQuery } from '../../lib/api-schemas.ts'
-import { CreatedWorkspace, CreateWorkspaceBody, WorkspacePage } from './schemas.ts'
+import { CreatedWorkspace, CreateWorkspaceBody, Workspace, WorkspacePage } from './schemas.ts'
 
 const security = [{ platformToken: [] }]
 
@@ -41,5 +41,18 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => workspaces.list(request.actor, request.query),
+  )
+
+  app.get(
+    '/v1/workspace',
+    {
+      schema: {
+        tags: ['workspaces'],
+        summary: "The caller's workspace",
+        security: [{ bearer: [] }],
+        response: { 200: Type.Ref(Workspace), ...errorResponses() },
+      },
+    },
+    async (request) => workspaces.current(request.actor),
   )
 }
