@@ -44,8 +44,8 @@ const admins: readonly Role[] = ['owner', 'admin']
 export const rules: Record<Permission, Rule> = {
   'workspace:read': { scopes: anyScope, roles: everyRole },
   'workspace:admin': { scopes: ['admin'], roles: admins },
-  // Making, unmaking or deactivating an owner: owners alone, never a key.
-  'workspace:owner': { scopes: [], roles: ['owner'] },
+  // Making, unmaking or deactivating an owner: owners, and the workspace's admin keys (its root credential).
+  'workspace:owner': { scopes: ['admin'], roles: ['owner'] },
   'agents:read': { scopes: ['tickets:read', 'tickets:write', 'admin'], roles: everyRole },
   'agents:write': { scopes: ['admin'], roles: admins },
   'tickets:read': { scopes: ['tickets:read', 'tickets:write', 'admin'], roles: everyRole, contact: 'read' },

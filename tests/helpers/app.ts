@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import type { DestinationStream } from 'pino'
 import type { Test } from 'tap'
 import { type App, buildApp } from '../../src/app.ts'
@@ -27,6 +28,8 @@ export interface Workspace {
   id: string
   slug: string
   apiKey: string
+  /** The workspace's first contact-token secret, as creation returned it. */
+  contactTokenSecret: { id: string; secret: string }
   /** A client authenticated with the workspace's owner API key. */
   api: Client
 }
@@ -42,7 +45,37 @@ export interface TestApp {
   createWorkspace(slug?: string): Promise<Workspace>
   /** A client whose API key has exactly these scopes in the workspace. */
   withScopes(workspace: Workspace, scopes: string[]): Promise<Client>
+  /** Adds an agent with this role and signs them in. */
+  agent(workspace: Workspace, role: string, extra?: Record<string, unknown>): Promise<Agent>
+  /** A contact token minted the way an integrator's backend does, with the workspace's secret. */
+  contactToken(
+    workspace: Workspace,
+    claims: Record<string, unknown>,
+    options?: { kid?: string; key?: string },
+  ): string
 }
+
+export interface Agent {
+  id: string
+  email: string
+  password: string
+  api: Client
+  accessToken: string
+  refreshToken: string
+}
+
+/**
+ * An HS256 JWT written by hand from RFC 7519, as any integrator's JWT library would: the contact tokens
+ * the tests send do not come from the library that verifies them.
+ */
+export function signHs256(header: Record<string, unknown>, claims: Record<string, unknown>, key: string) {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const input = `${part(header)}.${part(claims)}`
+  return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`
+}
+
+export const AGENT_PASSWORD = 'correct horse battery staple'
+let agents = 0
 
 export function client(app: App, token?: string): Client {
   const send = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -106,7 +139,41 @@ export async function buildTestApp(
       const res = await platform.post('/v1/workspaces', { slug, name: `Workspace ${slug}` })
       if (res.status !== 201) throw new Error(`workspace creation failed: ${res.status} ${res.text}`)
       const apiKey = res.body.apiKey.secret as string
-      return { id: res.body.workspace.id, slug, apiKey, api: client(app, apiKey) }
+      return {
+        id: res.body.workspace.id,
+        slug,
+        apiKey,
+        contactTokenSecret: res.body.contactTokenSecret,
+        api: client(app, apiKey),
+      }
+    },
+    async agent(workspace, role, extra = {}) {
+      const email = `agent-${process.pid}-${++agents}@example.com`
+      const created = await workspace.api.post('/v1/agents', {
+        email,
+        name: `Agent ${agents}`,
+        role,
+        password: AGENT_PASSWORD,
+        ...extra,
+      })
+      if (created.status !== 201) throw new Error(`agent creation failed: ${created.status} ${created.text}`)
+      const login = await client(app).post('/v1/auth/login', { email, password: AGENT_PASSWORD })
+      if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`)
+      return {
+        id: created.body.id,
+        email,
+        password: AGENT_PASSWORD,
+        api: client(app, login.body.accessToken),
+        accessToken: login.body.accessToken,
+        refreshToken: login.body.refreshToken,
+      }
+    },
+    contactToken(workspace, claims, options = {}) {
+      return signHs256(
+        { alg: 'HS256', typ: 'JWT', kid: options.kid ?? workspace.contactTokenSecret.id },
+        { exp: Math.floor(Date.now() / 1000) + 3600, ...claims },
+        options.key ?? workspace.contactTokenSecret.secret,
+      )
     },
     async withScopes(workspace, scopes) {
       const res = await workspace.api.post('/v1/api-keys', { name: scopes.join(' ') || 'none', scopes })
