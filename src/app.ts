@@ -25,8 +25,13 @@ import {
 } from './modules/auth/schemas.ts'
 import { accessTokenKey } from './modules/auth/service.ts'
 import { contactRoutes } from './modules/contacts/routes.ts'
-import { Contact } from './modules/contacts/schemas.ts'
+import { Contact, ContactPage } from './modules/contacts/schemas.ts'
+import { catalogRoutes } from './modules/departments/routes.ts'
+import { Department, DepartmentPage } from './modules/departments/schemas.ts'
 import { healthRoutes } from './modules/health/routes.ts'
+import { organizationRoutes } from './modules/organizations/routes.ts'
+import { Organization, OrganizationPage } from './modules/organizations/schemas.ts'
+import { Priority, PriorityPage } from './modules/priorities/schemas.ts'
 import { problemRoutes } from './modules/problems/routes.ts'
 import { ticketRoutes } from './modules/tickets/routes.ts'
 import {
@@ -70,6 +75,13 @@ const sharedSchemas = [
   WorkspacePage,
   ApiKeyPage,
   Contact,
+  ContactPage,
+  Organization,
+  OrganizationPage,
+  Department,
+  DepartmentPage,
+  Priority,
+  PriorityPage,
   Agent,
   AgentPage,
   TokenPair,
@@ -179,6 +191,8 @@ export async function buildApp(config: Config, database: Database, logStream?: D
   await app.register(authRoutes, { db: database.db })
   await app.register(agentRoutes)
   await app.register(contactRoutes)
+  await app.register(organizationRoutes)
+  await app.register(catalogRoutes)
   await app.register(ticketRoutes)
   return app
 }

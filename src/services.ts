@@ -8,6 +8,7 @@ import { createPasswords, type PasswordCost } from './modules/auth/passwords.ts'
 import { createSessionsService, type SessionSettings } from './modules/auth/service.ts'
 import { createContactsService } from './modules/contacts/service.ts'
 import { createDepartmentsService } from './modules/departments/service.ts'
+import { createOrganizationsService } from './modules/organizations/service.ts'
 import { createPrioritiesService } from './modules/priorities/service.ts'
 import { createTicketsService } from './modules/tickets/service.ts'
 import { createWorkspacesService } from './modules/workspaces/service.ts'
@@ -33,6 +34,7 @@ export function createServices(db: Db, settings: ServiceSettings) {
     contactTokens,
     agents: createAgentsService(db, passwords),
     contacts: createContactsService(db),
+    organizations: createOrganizationsService(db),
     priorities: createPrioritiesService(db),
     departments: createDepartmentsService(db),
     tickets: createTicketsService(db),

@@ -30,6 +30,8 @@ export const organizations = pgTable(
     uniqueIndex('organizations_external_id_key')
       .on(t.workspaceId, t.externalId)
       .where(sql`${t.externalId} is not null`),
+    // Finding the organization of a new contact's e-mail domain.
+    index('organizations_domains_idx').using('gin', t.domains),
   ],
 )
 

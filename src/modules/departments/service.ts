@@ -1,13 +1,30 @@
-import { and, eq, inArray, or } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, ne, notInArray, or, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
-import { authorizeScoped } from '../../auth/policy.ts'
+import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
-import { departments } from '../../db/schema/index.ts'
-import { currentExecutor, type Executor, type Tx } from '../../db/transaction.ts'
-import { invalid } from '../../lib/problem.ts'
+import { violatedConstraint } from '../../db/errors.ts'
+import { departmentMembers, departments, memberships, tickets } from '../../db/schema/index.ts'
+import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
+import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
+import { diff, recordEvent } from '../events/service.ts'
+import { resolvePriority } from '../priorities/service.ts'
+import { moveTickets } from '../tickets/move.ts'
 
 export type DepartmentRow = typeof departments.$inferSelect
+export const DepartmentNotFound = problem('not_found', 'Department %s not found')
+
+export interface DepartmentInput {
+  name?: string
+  slug?: string
+  description?: string | null
+  email?: string | null
+  public?: boolean
+  defaultPriority?: string | null
+  position?: number
+  memberIds?: string[]
+}
 
 export async function seedDepartments(tx: Tx, workspaceId: string): Promise<void> {
   await tx
@@ -15,22 +32,259 @@ export async function seedDepartments(tx: Tx, workspaceId: string): Promise<void
     .values({ workspaceId, slug: 'general', name: 'General', public: true, position: 0 })
 }
 
+const match = (ref: string) =>
+  isUuid(ref) ? or(eq(departments.id, ref), eq(departments.slug, ref)) : eq(departments.slug, ref)
+
 /** Finds a department by id or slug, or answers 400 naming it. (Defaults for new tickets: `insertTickets`.) */
-export async function resolveDepartment(q: Executor, workspaceId: string, ref: string) {
-  const match = isUuid(ref)
-    ? or(eq(departments.id, ref), eq(departments.slug, ref))
-    : eq(departments.slug, ref)
+export async function resolveDepartment(q: Executor, workspaceId: string, ref: string, path = '/department') {
   const [row] = await q
     .select()
     .from(departments)
-    .where(and(eq(departments.workspaceId, workspaceId), match))
+    .where(and(eq(departments.workspaceId, workspaceId), match(ref)))
     .limit(1)
-  if (!row) throw invalid('/department', `names no department of this workspace: ${ref}`)
+  if (!row) throw invalid(path, `names no department of this workspace: ${ref}`)
   return row
 }
 
-export function createDepartmentsService(db: Db) {
+const memberIdsOf = sql<
+  string[]
+>`coalesce((select array_agg(m.user_id order by m.user_id) from ${departmentMembers} m
+  where m.workspace_id = ${departments.workspaceId} and m.department_id = ${departments.id}), '{}')`
+
+/** A department as the API shows it; a customer is not told who works in it. */
+function toDepartment(row: DepartmentRow & { memberIds: string[] }, forCustomer: boolean) {
   return {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    description: row.description,
+    email: row.email,
+    public: row.public,
+    defaultPriorityId: row.defaultPriorityId,
+    position: row.position,
+    memberIds: forCustomer ? [] : row.memberIds,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  }
+}
+
+function conflict(error: unknown) {
+  if (violatedConstraint(error) === 'departments_slug_key') {
+    return new Problem('conflict', 'Another department of this workspace has this slug.', {
+      errors: [{ path: '/slug', message: 'belongs to another department' }],
+    })
+  }
+  return null
+}
+
+export function createDepartmentsService(db: Db) {
+  async function write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await inTransaction(db, fn)
+    } catch (error) {
+      throw conflict(error) ?? error
+    }
+  }
+
+  async function find(q: Executor, workspaceId: string, ref: string, publicOnly: boolean) {
+    const [row] = await q
+      .select({ department: departments, memberIds: memberIdsOf })
+      .from(departments)
+      .where(
+        and(
+          eq(departments.workspaceId, workspaceId),
+          match(ref),
+          publicOnly ? eq(departments.public, true) : undefined,
+        ),
+      )
+      .limit(1)
+    if (!row) throw DepartmentNotFound(ref)
+    return { ...row.department, memberIds: row.memberIds }
+  }
+
+  async function setMembers(tx: Tx, workspaceId: string, departmentId: string, memberIds: string[]) {
+    const ids = [...new Set(memberIds)]
+    if (ids.length > 0) {
+      const agents = await tx
+        .select({ id: memberships.userId })
+        .from(memberships)
+        .where(and(eq(memberships.workspaceId, workspaceId), inArray(memberships.userId, ids)))
+      const missing = ids.filter((id) => !agents.some((a) => a.id === id))
+      if (missing.length > 0)
+        throw invalid('/memberIds', `names no agent of this workspace: ${missing.join(', ')}`)
+    }
+    await tx
+      .delete(departmentMembers)
+      .where(
+        and(
+          eq(departmentMembers.workspaceId, workspaceId),
+          eq(departmentMembers.departmentId, departmentId),
+          ids.length > 0 ? notInArray(departmentMembers.userId, ids) : undefined,
+        ),
+      )
+    if (ids.length > 0) {
+      await tx
+        .insert(departmentMembers)
+        .values(ids.map((userId) => ({ workspaceId, departmentId, userId })))
+        .onConflictDoNothing()
+    }
+  }
+
+  async function values(tx: Tx, workspaceId: string, input: DepartmentInput) {
+    const { defaultPriority, memberIds: _members, ...fields } = input
+    const next: Partial<DepartmentRow> = { ...fields }
+    if (defaultPriority !== undefined) {
+      next.defaultPriorityId =
+        defaultPriority === null
+          ? null
+          : (await resolvePriority(tx, workspaceId, defaultPriority, '/defaultPriority')).id
+    }
+    return next
+  }
+
+  return {
+    async list(actor: Actor, page: { limit: number; cursor?: string | undefined }) {
+      const { workspaceId, customer } = authorizeScoped(actor, 'catalog:read')
+      const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
+      const rows = await currentExecutor(db)
+        .select({ department: departments, memberIds: memberIdsOf })
+        .from(departments)
+        .where(
+          and(
+            eq(departments.workspaceId, workspaceId),
+            customer ? eq(departments.public, true) : undefined,
+            after
+              ? sql`(${departments.position}, ${departments.id}) > (${Number(after[0])}, ${String(after[1])})`
+              : undefined,
+          ),
+        )
+        .orderBy(asc(departments.position), asc(departments.id))
+        .limit(page.limit + 1)
+      const result = paginate(rows, page.limit, (r) => [r.department.position, r.department.id])
+      return {
+        data: result.data.map((r) =>
+          toDepartment({ ...r.department, memberIds: r.memberIds }, customer !== null),
+        ),
+        nextCursor: result.nextCursor,
+      }
+    },
+
+    /** By id or slug; a customer finds public departments only. */
+    async get(actor: Actor, ref: string) {
+      const { workspaceId, customer } = authorizeScoped(actor, 'catalog:read')
+      return toDepartment(
+        await find(currentExecutor(db), workspaceId, ref, customer !== null),
+        customer !== null,
+      )
+    },
+
+    create(actor: Actor, input: DepartmentInput & { name: string; slug: string }) {
+      const { workspaceId } = authorize(actor, 'catalog:write')
+      return write(async (tx) => {
+        const [row] = await tx
+          .insert(departments)
+          .values({
+            ...(await values(tx, workspaceId, input)),
+            name: input.name,
+            slug: input.slug,
+            workspaceId,
+          })
+          .returning()
+        if (!row) throw new Error('insert returned no row')
+        if (input.memberIds) await setMembers(tx, workspaceId, row.id, input.memberIds)
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'department.created',
+          subjectType: 'department',
+          subjectId: row.id,
+          actor,
+          changes: diff({} as DepartmentRow, { name: row.name, slug: row.slug, public: row.public }),
+        })
+        return toDepartment(await find(tx, workspaceId, row.id, false), false)
+      })
+    },
+
+    update(actor: Actor, ref: string, input: DepartmentInput) {
+      const { workspaceId } = authorize(actor, 'catalog:write')
+      return write(async (tx) => {
+        const current = await find(tx, workspaceId, ref, false)
+        const next = await values(tx, workspaceId, input)
+        const changes = diff(current, next)
+        if (input.memberIds !== undefined) {
+          const members = [...new Set(input.memberIds)].sort()
+          if (members.join() !== current.memberIds.join()) {
+            await setMembers(tx, workspaceId, current.id, members)
+            changes.memberIds = [current.memberIds, members]
+          }
+        }
+        if (Object.keys(changes).length === 0) return toDepartment(current, false)
+        await tx
+          .update(departments)
+          .set({ ...next, updatedAt: new Date() })
+          .where(and(eq(departments.workspaceId, workspaceId), eq(departments.id, current.id)))
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'department.updated',
+          subjectType: 'department',
+          subjectId: current.id,
+          actor,
+          changes,
+        })
+        return toDepartment(await find(tx, workspaceId, current.id, false), false)
+      })
+    },
+
+    /**
+     * Deletes a department. Its tickets move to `moveTo`; without one, a department that still has
+     * unsolved tickets answers 409, and solved or closed ones are left without a department.
+     */
+    remove(actor: Actor, ref: string, moveTo: string | undefined) {
+      const { workspaceId } = authorize(actor, 'catalog:write')
+      return write(async (tx) => {
+        const current = await find(tx, workspaceId, ref, false)
+        // Holds off new tickets for this department while it goes.
+        await tx
+          .select({ id: departments.id })
+          .from(departments)
+          .where(and(eq(departments.workspaceId, workspaceId), eq(departments.id, current.id)))
+          .for('update')
+        const target = moveTo ? await resolveDepartment(tx, workspaceId, moveTo, '/moveTo') : null
+        if (target?.id === current.id) throw invalid('/moveTo', 'must be another department')
+        if (!target) {
+          const [open] = await tx
+            .select({ id: tickets.id })
+            .from(tickets)
+            .where(
+              and(
+                eq(tickets.workspaceId, workspaceId),
+                eq(tickets.departmentId, current.id),
+                notInArray(tickets.status, ['solved', 'closed']),
+              ),
+            )
+            .limit(1)
+          if (open) {
+            throw new Problem(
+              'conflict',
+              `Department "${current.slug}" still has open tickets; give moveTo to move them.`,
+            )
+          }
+        }
+        await moveTickets(tx, actor, workspaceId, 'departmentId', current.id, target?.id ?? null)
+        // Departments that defaulted to nothing else keep no reference to the one going.
+        await tx
+          .delete(departments)
+          .where(and(eq(departments.workspaceId, workspaceId), eq(departments.id, current.id)))
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'department.deleted',
+          subjectType: 'department',
+          subjectId: current.id,
+          actor,
+          data: { slug: current.slug, movedTo: target?.id ?? null },
+        })
+      })
+    },
+
     /** Batch read for GraphQL loaders: one query for many tickets. */
     async byIds(actor: Actor, ids: readonly string[]): Promise<DepartmentRow[]> {
       // A contact's tickets name these too, so whoever reads tickets reads them.
@@ -43,3 +297,4 @@ export function createDepartmentsService(db: Db) {
     },
   }
 }
+export type DepartmentsService = ReturnType<typeof createDepartmentsService>

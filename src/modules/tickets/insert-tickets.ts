@@ -89,8 +89,14 @@ with input as (
     limit 1
   ) f on true
 ), new_contact as (
-  insert into contacts (workspace_id, id, external_id, email, name, created_at, updated_at)
-  select $1, contact_id, req_external_id, req_email, req_name, now, now from resolved
+  -- A new customer whose e-mail domain an organization claims joins it as a member.
+  insert into contacts (workspace_id, id, external_id, email, name, organization_id, organization_role,
+    created_at, updated_at)
+  select $1, contact_id, req_external_id, req_email, req_name, o.id, case when o.id is not null then 'member' end,
+    now, now
+  from resolved
+  left join lateral (select id from organizations where workspace_id = $1 and req_email is not null
+    and domains @> array[lower(split_part(req_email, '@', 2))] order by created_at, id limit 1) o on true
   where req_id is null and department_ok and priority_ok and found_id is null
     and exists (select 1 from ticket_counters where workspace_id = $1)
   -- The same order in every group, so two groups (two instances) inserting the same new customers

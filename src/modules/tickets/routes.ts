@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyReply } from 'fastify'
+import type { Actor } from '../../auth/actor.ts'
 import { errorResponses, Id, PageOnlyQuery, splitList } from '../../lib/api-schemas.ts'
 import { etag, parseIfMatch } from '../../lib/etag.ts'
 import { parseTicketRef } from '../../lib/refs.ts'
@@ -30,6 +31,42 @@ const security = [{ bearer: [] }]
 
 export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tickets = app.services.tickets
+
+  async function sendTicketPage(reply: FastifyReply, actor: Actor, query: Static<typeof TicketListQuery>) {
+    const {
+      sort,
+      limit,
+      cursor,
+      status,
+      priority,
+      departmentId,
+      assigneeId,
+      assignee,
+      requesterId,
+      organizationId,
+      tag,
+      ...rest
+    } = query
+    const filter = {
+      ...rest,
+      status: splitList(status),
+      priority: splitList(priority),
+      departmentId: splitList(departmentId),
+      assigneeId: splitList(assigneeId),
+      assignee: splitList(assignee),
+      requesterId: splitList(requesterId),
+      organizationId: splitList(organizationId),
+      tag: splitList(tag),
+    }
+    const page = await tickets.listDocuments(actor, filter, (sort ?? '-createdAt') as TicketSort, {
+      limit,
+      cursor,
+    })
+    return sendJsonText(
+      reply,
+      `{"data":[${page.documents.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`,
+    )
+  }
 
   app.post(
     '/v1/tickets',
@@ -64,42 +101,32 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Ref(TicketPage), ...errorResponses() },
       },
     },
-    async (request, reply) => {
-      const {
-        sort,
-        limit,
-        cursor,
-        status,
-        priority,
-        departmentId,
-        assigneeId,
-        assignee,
-        requesterId,
-        organizationId,
-        tag,
-        ...rest
-      } = request.query
-      const filter = {
-        ...rest,
-        status: splitList(status),
-        priority: splitList(priority),
-        departmentId: splitList(departmentId),
-        assigneeId: splitList(assigneeId),
-        assignee: splitList(assignee),
-        requesterId: splitList(requesterId),
-        organizationId: splitList(organizationId),
-        tag: splitList(tag),
-      }
-      const page = await tickets.listDocuments(request.actor, filter, (sort ?? '-createdAt') as TicketSort, {
-        limit,
-        cursor,
-      })
-      return sendJsonText(
-        reply,
-        `{"data":[${page.documents.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`,
-      )
-    },
+    async (request, reply) => sendTicketPage(reply, request.actor, request.query),
   )
+
+  /** A list of tickets narrowed to one requester or organization, with every filter of `GET /v1/tickets`. */
+  const subList = (url: string, summary: string, field: 'requesterId' | 'organizationId') =>
+    app.get(
+      url,
+      {
+        schema: {
+          tags,
+          summary,
+          security,
+          params: Type.Object({ id: Id }),
+          querystring: Type.Omit(TicketListQuery, [field]),
+          response: { 200: Type.Ref(TicketPage), ...errorResponses(404) },
+        },
+      },
+      async (request, reply) => {
+        if (field === 'requesterId')
+          await app.services.contacts.assertExists(request.actor, request.params.id)
+        else await app.services.organizations.assertExists(request.actor, request.params.id)
+        return sendTicketPage(reply, request.actor, { ...request.query, [field]: request.params.id })
+      },
+    )
+  subList('/v1/contacts/:id/tickets', "A contact's tickets", 'requesterId')
+  subList('/v1/organizations/:id/tickets', "An organization's tickets", 'organizationId')
 
   app.get(
     '/v1/tickets/:idOrNumber',

@@ -1,0 +1,1 @@
+CREATE INDEX "organizations_domains_idx" ON "organizations" USING gin ("domains");

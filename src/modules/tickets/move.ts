@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm'
+import type { Actor } from '../../auth/actor.ts'
+import type { Tx } from '../../db/transaction.ts'
+import { actorColumns } from '../events/service.ts'
+
+/**
+ * Moves every ticket of a department (or priority) to another one, or to none, in one statement,
+ * recording a `ticket.updated` event for each ticket as any other change would. Moving to a
+ * department with members unassigns the tickets whose assignee is not one of them.
+ */
+export async function moveTickets(
+  tx: Tx,
+  actor: Actor,
+  workspaceId: string,
+  field: 'departmentId' | 'priorityId',
+  from: string,
+  to: string | null,
+) {
+  const { actorKind, actorId } = actorColumns(actor)
+  const column = sql.raw(field === 'departmentId' ? 'department_id' : 'priority_id')
+  const assignee =
+    field === 'departmentId' && to
+      ? sql`case when exists (select 1 from department_members m where m.workspace_id = ${workspaceId}
+          and m.department_id = ${to}) and not exists (select 1 from department_members m
+          where m.workspace_id = ${workspaceId} and m.department_id = ${to} and m.user_id = t.assignee_id)
+          then null else t.assignee_id end`
+      : sql`t.assignee_id`
+  await tx.execute(sql`
+    with moved as (
+      update tickets t set ${column} = ${to}::uuid, assignee_id = ${assignee},
+        version = t.version + 1, updated_at = now()
+      from tickets before
+      where t.workspace_id = ${workspaceId} and t.${column} = ${from}::uuid
+        and before.workspace_id = t.workspace_id and before.id = t.id
+      returning t.id, before.assignee_id as assignee_before, t.assignee_id as assignee_after
+    )
+    insert into events (workspace_id, id, type, subject_type, subject_id, actor_kind, actor_id, changes, created_at)
+    select ${workspaceId}, gen_random_uuid(), 'ticket.updated', 'ticket', id, ${actorKind}, ${actorId}::uuid,
+      jsonb_build_object(${field}::text, jsonb_build_array(${from}::uuid, ${to}::uuid))
+        || case when assignee_before is distinct from assignee_after
+          then jsonb_build_object('assigneeId', jsonb_build_array(assignee_before, assignee_after)) else '{}' end,
+      now()
+    from moved order by id`)
+}
