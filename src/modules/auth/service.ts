@@ -268,7 +268,9 @@ export function createSessionsService(db: Db, jwt: JWT, passwords: Passwords, se
           )
         : undefined
       if (!bySession && !byToken) {
-        throw new Problem('unauthorized', 'Send the access token, or the refresh token in the body.')
+        if (actor.kind === 'anonymous')
+          throw new Problem('unauthorized', 'Send an access token or a refresh token.')
+        throw invalid('/refreshToken', 'is required: only an agent access token has a session to end')
       }
       const ended = await db
         .update(authSessions)

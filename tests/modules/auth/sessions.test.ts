@@ -150,6 +150,7 @@ t.test('logout ends the session by access token or by refresh token', async (t) 
   t.equal(out.status, 204)
   t.equal((await ctx.as(again.body.accessToken).get('/v1/me')).status, 401)
   t.equal((await ctx.anonymous.post('/v1/auth/logout', {})).status, 401, 'logout needs one of them')
+  t.equal((await ws.api.post('/v1/auth/logout', {})).status, 400, 'an API key has no session to end')
 })
 
 t.test('access tokens: expired, forged or malformed ones are refused', async (t) => {
@@ -252,7 +253,11 @@ t.test('agents: owners alone make owners, and the last owner stays', async (t) =
   t.equal((await admin.api.patch(`/v1/agents/${agent.id}`, { role: 'owner' })).status, 403)
   t.equal((await admin.api.patch(`/v1/agents/${owner.id}`, { active: false })).status, 403)
   const keyOnly = await ctx.withScopes(ws, ['contacts:write', 'tickets:write'])
-  t.equal((await keyOnly.patch(`/v1/agents/${agent.id}`, { role: 'owner' })).status, 403, 'nor a key without admin')
+  t.equal(
+    (await keyOnly.patch(`/v1/agents/${agent.id}`, { role: 'owner' })).status,
+    403,
+    'nor a key without admin',
+  )
   t.equal((await admin.api.patch(`/v1/agents/${agent.id}`, { role: 'admin' })).status, 200)
   t.equal((await agent.api.patch(`/v1/agents/${admin.id}`, { role: 'viewer' })).status, 200, 'now an admin')
   const lastOwner = await owner.api.patch(`/v1/agents/${owner.id}`, { role: 'admin' })
