@@ -188,7 +188,7 @@ export async function buildApp(config: Config, database: Database, logStream?: D
   await app.register(problemRoutes)
   await app.register(workspaceRoutes)
   await app.register(apiKeyRoutes)
-  await app.register(authRoutes, { db: database.db })
+  await app.register(authRoutes)
   await app.register(agentRoutes)
   await app.register(contactRoutes)
   await app.register(organizationRoutes)

@@ -1,9 +1,11 @@
 import type { JWT } from '@fastify/jwt'
+import type { Actor } from './auth/actor.ts'
 import type { Db } from './db/client.ts'
 import { createAgentsService } from './modules/agents/service.ts'
 import { createApiKeysService } from './modules/api-keys/service.ts'
 import { createAuthenticator } from './modules/auth/authenticate.ts'
 import { createContactTokensService } from './modules/auth/contact-tokens.ts'
+import { describeActor } from './modules/auth/me.ts'
 import { createPasswords, type PasswordCost } from './modules/auth/passwords.ts'
 import { createSessionsService, type SessionSettings } from './modules/auth/service.ts'
 import { createContactsService } from './modules/contacts/service.ts'
@@ -27,6 +29,8 @@ export function createServices(db: Db, settings: ServiceSettings) {
   const sessions = createSessionsService(db, settings.jwt, passwords, settings.sessions)
   const contactTokens = createContactTokensService(db, settings.jwt)
   return {
+    /** Who a token speaks for (`GET /v1/me`, `query { me }`). */
+    me: (actor: Actor) => describeActor(db, actor),
     authenticate: createAuthenticator(settings.jwt, apiKeys, sessions, contactTokens),
     workspaces: createWorkspacesService(db, passwords),
     apiKeys,

@@ -1,6 +1,13 @@
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql'
 import { isProblem, Problem } from '../lib/problem.ts'
 
+/** A single-object query answers null, not an error, for what does not exist (or is not the caller's to see). */
+export const nullIfNotFound = <T>(promise: Promise<T>) =>
+  promise.catch((error: unknown) => {
+    if (isProblem(error) && error.code === 'not_found') return null
+    throw error
+  })
+
 /** Turns a service page into a Relay connection. */
 export function toConnection<T>(page: { data: T[]; nextCursor: string | null; cursors: string[] }) {
   return {

@@ -7,6 +7,9 @@ import { GraphQLError } from 'graphql'
 import mercurius, { type IResolvers, type MercuriusLoaders } from 'mercurius'
 import type { Actor } from '../auth/actor.ts'
 import { inputRefusedByDatabase, isProblem } from '../lib/problem.ts'
+import { agentLoaders, agentResolvers } from '../modules/agents/resolvers.ts'
+import { contactLoaders, contactResolvers } from '../modules/contacts/resolvers.ts'
+import { catalogLoaders, catalogResolvers } from '../modules/departments/resolvers.ts'
 import { DateTime, JSONScalar } from '../modules/graphql-support.ts'
 import { ticketLoaders, ticketResolvers } from '../modules/tickets/resolvers.ts'
 import type { Services } from '../services.ts'
@@ -20,10 +23,29 @@ declare module 'mercurius' {
 
 export const schemaPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema.graphql')
 
+export const allResolvers: IResolvers = merge(
+  ticketResolvers,
+  agentResolvers,
+  contactResolvers,
+  catalogResolvers,
+)
+
 export interface GraphqlOptions {
   services: Services
   depthLimit: number
   graphiql: boolean
+}
+
+/** Every resolver and loader of the schema, module by module (the contract test checks them against it). */
+export const allLoaders: MercuriusLoaders = mergeLoaders(
+  ticketLoaders,
+  agentLoaders,
+  contactLoaders,
+  catalogLoaders,
+)
+
+function mergeLoaders(...parts: MercuriusLoaders[]): MercuriusLoaders {
+  return merge(...(parts as IResolvers[])) as MercuriusLoaders
 }
 
 function merge(...parts: IResolvers[]): IResolvers {
@@ -38,11 +60,10 @@ function merge(...parts: IResolvers[]): IResolvers {
 /** `/graphql` over the same services and policy as REST; errors carry the REST problem codes. */
 export default fp<GraphqlOptions>(
   async function graphql(app: FastifyInstance, { services, depthLimit, graphiql }) {
-    const loaders: MercuriusLoaders = { ...ticketLoaders }
     await app.register(mercurius, {
       schema: readFileSync(schemaPath, 'utf8'),
-      resolvers: merge({ DateTime, JSON: JSONScalar } as unknown as IResolvers, ticketResolvers),
-      loaders,
+      resolvers: merge({ DateTime, JSON: JSONScalar } as unknown as IResolvers, allResolvers),
+      loaders: allLoaders,
       queryDepth: depthLimit,
       graphiql,
       context: (request) => ({ actor: request.actor, services }),

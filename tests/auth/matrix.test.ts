@@ -8,7 +8,29 @@
  */
 import t from 'tap'
 import { AGENT_PASSWORD, buildTestApp, type Client, type Response, ticketBody } from '../helpers/app.ts'
-import { type ActorName, actorNames, type Outcome, outcomeOf, setUpWorld, type World } from './world.ts'
+import {
+  type ActorName,
+  actorNames,
+  admins,
+  agents,
+  contactReadKeys,
+  contactsAll,
+  contactWriteKeys,
+  everyone,
+  expect,
+  forbiddenTexts,
+  keysOf,
+  type Outcome,
+  others,
+  outcomeOf,
+  platformOnly,
+  publicRoute,
+  readKeys,
+  setUpWorld,
+  type World,
+  writeKeys,
+  writers,
+} from './world.ts'
 
 const ctx = await buildTestApp(t)
 const world = await setUpWorld(ctx)
@@ -25,32 +47,6 @@ interface Row {
   request: (w: World, actor: ActorName) => Promise<Cell> | Cell
   expect: Partial<Record<ActorName, Outcome>>
 }
-
-const contactsAll = ['contactA', 'contactB', 'memberX', 'authorizedX', 'blocked'] as const
-const agents = ['viewer', 'agent', 'admin', 'owner'] as const
-const writers = ['agent', 'admin', 'owner'] as const
-const admins = ['admin', 'owner'] as const
-const others = ['otherKey', 'otherAgent'] as const
-const readKeys = ['key:tickets:read', 'key:tickets:write', 'key:admin'] as const
-const writeKeys = ['key:tickets:write', 'key:admin'] as const
-const contactReadKeys = [
-  'key:contacts:read',
-  'key:contacts:write',
-  'key:tickets:read',
-  'key:tickets:write',
-  'key:admin',
-] as const
-const contactWriteKeys = ['key:contacts:write', 'key:admin'] as const
-
-/** Outcomes: the listed callers get `outcome`; the anonymous caller 401; everyone else 403 unless set. */
-function expect(...groups: [Outcome, readonly ActorName[]][]): Partial<Record<ActorName, Outcome>> {
-  const out: Partial<Record<ActorName, Outcome>> = {}
-  for (const [outcome, names] of groups) for (const name of names) out[name] = outcome
-  return out
-}
-const everyone = actorNames.filter((a) => a !== 'anonymous')
-const publicRoute = expect(['ok', actorNames])
-const platformOnly = expect(['ok', ['platform']])
 
 /** Routes on a workspace resource by id: others' keys and agents hold the permission but find nothing. */
 const byId = (ok: readonly ActorName[], notFound: readonly ActorName[] = others) =>
@@ -417,10 +413,6 @@ const rows: Record<string, Row> = {
   },
 }
 
-function keysOf(): ActorName[] {
-  return actorNames.filter((a) => a.startsWith('key:'))
-}
-
 t.test('every registered route has a row, and every row a route', async (t) => {
   const registered = ctx.app.registeredRoutes
     .filter((r) => r.method !== 'HEAD')
@@ -428,17 +420,6 @@ t.test('every registered route has a row, and every row a route', async (t) => {
   for (const route of registered) t.ok(rows[route], `${route} has a row in the matrix`)
   for (const route of Object.keys(rows)) t.ok(registered.includes(route), `${route} is a registered route`)
 })
-
-/** What no response to this caller may contain. */
-function forbiddenTexts(w: World, actor: ActorName): string[] {
-  const texts: string[] = []
-  if ((contactsAll as readonly string[]).includes(actor)) texts.push(w.markers.internalNote)
-  if (!['contactA', 'authorizedX', ...agents, ...keysOf(), 'anonymous'].includes(actor)) {
-    texts.push(w.markers.subjectA)
-  }
-  if ((others as readonly string[]).includes(actor)) texts.push(...w.mainIds)
-  return texts
-}
 
 for (const [route, row] of Object.entries(rows)) {
   t.test(route, async (t) => {

@@ -236,3 +236,44 @@ export async function setUpWorld(ctx: TestApp): Promise<World> {
     uniqueRank: () => 500 + ++counter,
   }
 }
+
+export const contactsAll = ['contactA', 'contactB', 'memberX', 'authorizedX', 'blocked'] as const
+export const agents = ['viewer', 'agent', 'admin', 'owner'] as const
+export const writers = ['agent', 'admin', 'owner'] as const
+export const admins = ['admin', 'owner'] as const
+export const others = ['otherKey', 'otherAgent'] as const
+export const readKeys = ['key:tickets:read', 'key:tickets:write', 'key:admin'] as const
+export const writeKeys = ['key:tickets:write', 'key:admin'] as const
+export const contactReadKeys = [
+  'key:contacts:read',
+  'key:contacts:write',
+  'key:tickets:read',
+  'key:tickets:write',
+  'key:admin',
+] as const
+export const contactWriteKeys = ['key:contacts:write', 'key:admin'] as const
+
+/** Outcomes: the listed callers get `outcome`; the anonymous caller 401; everyone else 403 unless set. */
+export function expect(...groups: [Outcome, readonly ActorName[]][]): Partial<Record<ActorName, Outcome>> {
+  const out: Partial<Record<ActorName, Outcome>> = {}
+  for (const [outcome, names] of groups) for (const name of names) out[name] = outcome
+  return out
+}
+export const everyone = actorNames.filter((a) => a !== 'anonymous')
+export const publicRoute = expect(['ok', actorNames])
+export const platformOnly = expect(['ok', ['platform']])
+
+export function keysOf(): ActorName[] {
+  return actorNames.filter((a) => a.startsWith('key:'))
+}
+
+/** What no response to this caller may contain. */
+export function forbiddenTexts(w: World, actor: ActorName): string[] {
+  const texts: string[] = []
+  if ((contactsAll as readonly string[]).includes(actor)) texts.push(w.markers.internalNote)
+  if (!['contactA', 'authorizedX', ...agents, ...keysOf(), 'anonymous'].includes(actor)) {
+    texts.push(w.markers.subjectA)
+  }
+  if ((others as readonly string[]).includes(actor)) texts.push(...w.mainIds)
+  return texts
+}

@@ -86,7 +86,7 @@ async function findAgent(q: Executor, workspaceId: string, userId: string): Prom
 }
 
 async function setDepartments(tx: Tx, workspaceId: string, userId: string, departmentIds: string[]) {
-  const ids = [...new Set(departmentIds)]
+  const ids = [...new Set(departmentIds.map((id) => id.toLowerCase()))]
   if (ids.length > 0) {
     const found = await tx
       .select({ id: departments.id })
@@ -243,7 +243,7 @@ export function createAgentsService(db: Db, passwords: Passwords) {
         .orderBy(asc(memberships.userId))
         .limit(page.limit + 1)) as AgentRow[]
       const result = paginate(rows, page.limit, (row) => [row.id])
-      return { data: result.data.map(toAgent), nextCursor: result.nextCursor }
+      return { data: result.data.map(toAgent), nextCursor: result.nextCursor, cursors: result.cursors }
     },
 
     /** Changes role, name, departments or activity; deactivating ends the agent's sessions at once. */
@@ -286,7 +286,7 @@ export function createAgentsService(db: Db, passwords: Passwords) {
           changes.name = [current.name, input.name]
         }
         if (input.departmentIds !== undefined) {
-          const next = [...new Set(input.departmentIds)].sort()
+          const next = [...new Set(input.departmentIds.map((id) => id.toLowerCase()))].sort()
           if (next.join() !== current.departmentIds.join()) {
             await setDepartments(tx, workspaceId, userId, next)
             changes.departmentIds = [current.departmentIds, next]

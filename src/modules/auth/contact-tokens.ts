@@ -156,7 +156,7 @@ export function createContactTokensService(db: Db, jwt: JWT) {
           ...(contact.email && { email: contact.email }),
           ...(contact.name && { name: contact.name }),
         },
-        { key: secret.secret, algorithm: 'HS256', kid: secret.id, expiresIn: expiresInSeconds * 1000 },
+        { key: secret.secret, algorithm: 'HS256', kid: secret.id, expiresIn: expiresInSeconds },
       )
       return { token, expiresAt: expiresAt.toISOString() }
     },
@@ -179,7 +179,7 @@ export function createContactTokensService(db: Db, jwt: JWT) {
     /** A new current secret, shown this once; the previous one verifies for `graceMinutes` more. */
     rotateSecret(actor: Actor, graceMinutes: number) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
-      return inTransaction(db, async (tx) => {
+      const rotated = inTransaction(db, async (tx) => {
         const [previous] = await tx
           .update(contactTokenSecrets)
           .set({ expiresAt: sql`now() + make_interval(mins => ${graceMinutes})` })
@@ -209,8 +209,11 @@ export function createContactTokensService(db: Db, jwt: JWT) {
             previousExpiresAt: previous?.expiresAt?.toISOString() ?? null,
           },
         })
-        for (const id of [previous?.id]) if (id) secrets.delete(id)
         return { ...created, previous: previous ? toSecretInfo(previous) : null }
+      })
+      // Once committed, forget the workspace's cached secrets: their expiry may have moved closer.
+      return rotated.finally(() => {
+        for (const [id, entry] of secrets) if (entry.row?.workspaceId === workspaceId) secrets.delete(id)
       })
     },
   }

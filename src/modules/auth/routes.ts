@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses, Id } from '../../lib/api-schemas.ts'
 import { DEFAULT_GRACE_MINUTES } from './contact-tokens.ts'
-import { describeActor } from './me.ts'
 import {
   ContactToken,
   ContactTokenSecretList,
@@ -20,10 +19,7 @@ const security = [{ bearer: [] }]
 /** OpenAPI's way to say a route takes no token. */
 const noToken = [{}]
 
-export const authRoutes: FastifyPluginAsyncTypebox<{ db: Parameters<typeof describeActor>[0] }> = async (
-  app,
-  { db },
-) => {
+export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { sessions, contactTokens } = app.services
   const tags = ['auth']
 
@@ -90,7 +86,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ db: Parameters<typeof descr
         response: { 200: Type.Ref(Me), ...errorResponses() },
       },
     },
-    async (request) => describeActor(db, request.actor),
+    async (request) => app.services.me(request.actor),
   )
 
   app.get(

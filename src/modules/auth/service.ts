@@ -142,7 +142,7 @@ export function createSessionsService(db: Db, jwt: JWT, passwords: Passwords, se
     }
     return {
       tokenType: 'Bearer' as const,
-      accessToken: jwt.sign(claims, { expiresIn: settings.accessTokenTtlSeconds * 1000 }),
+      accessToken: jwt.sign(claims, { expiresIn: settings.accessTokenTtlSeconds }),
       expiresIn: settings.accessTokenTtlSeconds,
       refreshToken,
       refreshTokenExpiresAt: session.expiresAt.toISOString(),

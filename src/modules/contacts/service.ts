@@ -293,7 +293,7 @@ export function createContactsService(db: Db) {
         .orderBy(desc(contacts.id))
         .limit(page.limit + 1)
       const result = paginate(rows, page.limit, (row) => [row.id])
-      return { data: result.data.map(toContact), nextCursor: result.nextCursor }
+      return { data: result.data.map(toContact), nextCursor: result.nextCursor, cursors: result.cursors }
     },
 
     create(actor: Actor, input: ContactInput) {
@@ -322,6 +322,7 @@ export function createContactsService(db: Db) {
       const { workspaceId } = authorize(actor, 'contacts:write')
       const fields = { ...input, externalId }
       return write(async (tx) => {
+        let lastError: unknown
         for (let attempt = 0; attempt < 3; attempt++) {
           const [existing] = await tx
             .select()
@@ -349,12 +350,21 @@ export function createContactsService(db: Db) {
           const inserted = await tx
             .transaction(async (savepoint) => insertContact(savepoint, actor, workspaceId, fields))
             .catch((error: unknown) => {
-              if (violatedConstraint(error) === 'contacts_external_id_key') return null
+              // A concurrent PUT took the externalId (or the same new e-mail, whose index is checked
+              // first): look again, and update what it wrote.
+              const constraint = violatedConstraint(error)
+              if (constraint === 'contacts_external_id_key' || constraint === 'contacts_email_key') {
+                lastError = error
+                return null
+              }
               throw error
             })
           if (inserted) return { created: true, contact: toContact(inserted) }
         }
-        throw new Problem('conflict', 'The contact changed concurrently; retry the request.')
+        // Still taken after looking again: the e-mail belongs to a contact with another externalId.
+        throw (
+          contactConflict(lastError) ?? new Problem('conflict', 'The contact changed concurrently; retry.')
+        )
       })
     },
 

@@ -103,7 +103,7 @@ export function createDepartmentsService(db: Db) {
   }
 
   async function setMembers(tx: Tx, workspaceId: string, departmentId: string, memberIds: string[]) {
-    const ids = [...new Set(memberIds)]
+    const ids = [...new Set(memberIds.map((id) => id.toLowerCase()))]
     if (ids.length > 0) {
       const agents = await tx
         .select({ id: memberships.userId })
@@ -166,6 +166,7 @@ export function createDepartmentsService(db: Db) {
           toDepartment({ ...r.department, memberIds: r.memberIds }, customer !== null),
         ),
         nextCursor: result.nextCursor,
+        cursors: result.cursors,
       }
     },
 
@@ -211,7 +212,7 @@ export function createDepartmentsService(db: Db) {
         const next = await values(tx, workspaceId, input)
         const changes = diff(current, next)
         if (input.memberIds !== undefined) {
-          const members = [...new Set(input.memberIds)].sort()
+          const members = [...new Set(input.memberIds.map((id) => id.toLowerCase()))].sort()
           if (members.join() !== current.memberIds.join()) {
             await setMembers(tx, workspaceId, current.id, members)
             changes.memberIds = [current.memberIds, members]
@@ -285,15 +286,15 @@ export function createDepartmentsService(db: Db) {
       })
     },
 
-    /** Batch read for GraphQL loaders: one query for many tickets. */
-    async byIds(actor: Actor, ids: readonly string[]): Promise<DepartmentRow[]> {
-      // A contact's tickets name these too, so whoever reads tickets reads them.
-      const { workspaceId } = authorizeScoped(actor, 'tickets:read')
+    /** Batch read for GraphQL loaders: one query for many tickets (a contact's tickets name these too). */
+    async byIds(actor: Actor, ids: readonly string[]) {
+      const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
       if (ids.length === 0) return []
-      return currentExecutor(db)
-        .select()
+      const rows = await currentExecutor(db)
+        .select({ department: departments, memberIds: memberIdsOf })
         .from(departments)
         .where(and(eq(departments.workspaceId, workspaceId), inArray(departments.id, [...new Set(ids)])))
+      return rows.map((r) => toDepartment({ ...r.department, memberIds: r.memberIds }, customer !== null))
     },
   }
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, ilike, inArray, lt, ne, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
-import { authorize, authorizeScoped } from '../../auth/policy.ts'
+import { authorize, authorizeScoped, can } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { contacts, organizations, tickets } from '../../db/schema/index.ts'
@@ -154,7 +154,7 @@ export function createOrganizationsService(db: Db) {
         .orderBy(desc(organizations.id))
         .limit(page.limit + 1)
       const result = paginate(rows, page.limit, (row) => [row.id])
-      return { data: result.data.map(toOrganization), nextCursor: result.nextCursor }
+      return { data: result.data.map(toOrganization), nextCursor: result.nextCursor, cursors: result.cursors }
     },
 
     update(actor: Actor, id: string, input: OrganizationInput) {
@@ -282,7 +282,10 @@ export function createOrganizationsService(db: Db) {
 
     /** Batch read for GraphQL loaders; a customer sees their own organization only. */
     async byIds(actor: Actor, ids: readonly string[]) {
-      const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
+      // Read through a contact (contacts:read) or a ticket (tickets:read, a customer's own included).
+      const { workspaceId, customer } = can(actor, 'contacts:read')
+        ? { workspaceId: authorize(actor, 'contacts:read').workspaceId, customer: null }
+        : authorizeScoped(actor, 'tickets:read')
       if (ids.length === 0) return []
       if (customer && actor.kind === 'contact') {
         ids = ids.filter((id) => id === actor.organizationId)

@@ -112,7 +112,7 @@ export function createPrioritiesService(db: Db) {
         .orderBy(asc(priorities.rank))
         .limit(page.limit + 1)
       const result = paginate(rows, page.limit, (row) => [row.rank])
-      return { data: result.data.map(toPriority), nextCursor: result.nextCursor }
+      return { data: result.data.map(toPriority), nextCursor: result.nextCursor, cursors: result.cursors }
     },
 
     async get(actor: Actor, ref: string) {

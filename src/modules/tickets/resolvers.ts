@@ -1,8 +1,8 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
-import { isProblem, Problem } from '../../lib/problem.ts'
+import { Problem } from '../../lib/problem.ts'
 import type { TicketRef } from '../../lib/refs.ts'
 import { validate } from '../../lib/validate.ts'
-import { pageArgs, toConnection, withoutNulls, withUserErrors } from '../graphql-support.ts'
+import { nullIfNotFound, pageArgs, toConnection, withoutNulls, withUserErrors } from '../graphql-support.ts'
 import type { TicketFilter, TicketSort } from './queries.ts'
 import { AddMessageBody, CreateTicketBody, UpdateTicketBody } from './schemas.ts'
 import type { Ticket } from './view.ts'
@@ -18,12 +18,6 @@ function toRef({ id, number }: RefArgs, path: string): TicketRef {
   return id != null ? { id } : { number: number as number }
 }
 
-const nullIfNotFound = <T>(promise: Promise<T>) =>
-  promise.catch((error: unknown) => {
-    if (isProblem(error) && error.code === 'not_found') return null
-    throw error
-  })
-
 export const ticketResolvers: IResolvers = {
   Query: {
     ticket: (_root, args: RefArgs, { actor, services }) =>
@@ -36,9 +30,6 @@ export const ticketResolvers: IResolvers = {
       const filter = withoutNulls((args.filter ?? {}) as Record<string, unknown>) as TicketFilter
       return toConnection(await services.tickets.list(actor, filter, sort, pageArgs(args)))
     },
-
-    contact: (_root, args: { id: string }, { actor, services }) =>
-      nullIfNotFound(services.contacts.get(actor, args.id)),
   },
 
   Mutation: {
@@ -46,7 +37,7 @@ export const ticketResolvers: IResolvers = {
       withUserErrors(
         async () => {
           const input = withoutNulls(args.input)
-          input.requester = withoutNulls(input.requester)
+          if (input.requester) input.requester = withoutNulls(input.requester)
           return { ticket: await services.tickets.create(actor, validate(CreateTicketBody, input)) }
         },
         { ticket: null },
@@ -97,6 +88,19 @@ export const ticketLoaders: MercuriusLoaders = {
       )
       const byId = new Map(rows.map((r) => [r.id, r]))
       return queries.map((q) => byId.get(q.obj.requester.id) ?? null)
+    },
+    async organization(queries: { obj: Ticket }[], { actor, services }) {
+      const ids = queries.flatMap((q) => (q.obj.organizationId ? [q.obj.organizationId] : []))
+      if (ids.length === 0) return queries.map(() => null)
+      const byId = new Map((await services.organizations.byIds(actor, ids)).map((r) => [r.id, r]))
+      return queries.map((q) => (q.obj.organizationId ? (byId.get(q.obj.organizationId) ?? null) : null))
+    },
+    // A contact's tickets carry no assignee, so a contact never asks for agents.
+    async assignee(queries: { obj: Ticket }[], { actor, services }) {
+      const ids = queries.flatMap((q) => (q.obj.assigneeId ? [q.obj.assigneeId] : []))
+      if (ids.length === 0) return queries.map(() => null)
+      const byId = new Map((await services.agents.byIds(actor, ids)).map((r) => [r.id, r]))
+      return queries.map((q) => (q.obj.assigneeId ? (byId.get(q.obj.assigneeId) ?? null) : null))
     },
     async priority(queries: { obj: Ticket }[], { actor, services }) {
       const ids = queries.flatMap((q) => (q.obj.priority ? [q.obj.priority.id] : []))

@@ -21,6 +21,8 @@ t.test('a workspace provisioned with an owner signs them in; the token acts as t
   })
   t.equal(login.status, 200, 'e-mail matches whatever its case')
   t.match(login.body, { tokenType: 'Bearer', accessToken: /^ey/, expiresIn: 900, refreshToken: /^atr_/ })
+  const claims = ctx.app.jwt.decode<{ iat: number; exp: number }>(login.body.accessToken)
+  t.equal((claims?.exp ?? 0) - (claims?.iat ?? 0), 900, 'the token lives as long as expiresIn says')
   const me = await ctx.as(login.body.accessToken).get('/v1/me')
   t.equal(me.status, 200)
   t.match(me.body, {
