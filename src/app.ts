@@ -45,11 +45,13 @@ import {
 import { workspaceRoutes } from './modules/workspaces/routes.ts'
 import { CreatedWorkspace, Workspace, WorkspacePage } from './modules/workspaces/schemas.ts'
 import auth from './plugins/auth.ts'
+import browsers from './plugins/browsers.ts'
 import errors from './plugins/errors.ts'
 import graphql from './plugins/graphql.ts'
 import idempotency from './plugins/idempotency.ts'
 import metrics from './plugins/metrics.ts'
 import openapi from './plugins/openapi.ts'
+import rateLimits from './plugins/rate-limit.ts'
 import requestLog from './plugins/request-log.ts'
 import routeRegistry from './plugins/route-registry.ts'
 import textInput from './plugins/text-input.ts'
@@ -168,6 +170,19 @@ export async function buildApp(config: Config, database: Database, logStream?: D
   await app.register(auth, {
     platformToken: config.ATIENDE_PLATFORM_TOKEN,
     authenticate: services.authenticate,
+  })
+  await app.register(browsers, {
+    settings: (id) => services.workspaces.settings(id),
+    knownOrigins: () => services.workspaces.knownOrigins(),
+  })
+  await app.register(rateLimits, {
+    settings: (id) => services.workspaces.settings(id),
+    defaults: {
+      apiKey: config.RATE_LIMIT_API_KEY_PER_MINUTE,
+      agent: config.RATE_LIMIT_AGENT_PER_MINUTE,
+      contact: config.RATE_LIMIT_CONTACT_PER_MINUTE,
+      anonymous: config.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+    },
   })
   await app.register(idempotency, { db: database.db })
   await app.register(metrics, { poolStats: () => database.poolStats() })

@@ -32,6 +32,10 @@ export const ConfigSchema = Type.Object({
   LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ default: 900, minimum: 1 }),
   PASSWORD_HASH_MEMORY_KIB: Type.Integer({ default: 19456, minimum: 1024 }),
   PASSWORD_HASH_ITERATIONS: Type.Integer({ default: 2, minimum: 1 }),
+  RATE_LIMIT_API_KEY_PER_MINUTE: Type.Integer({ default: 6000, minimum: 1 }),
+  RATE_LIMIT_AGENT_PER_MINUTE: Type.Integer({ default: 1200, minimum: 1 }),
+  RATE_LIMIT_CONTACT_PER_MINUTE: Type.Integer({ default: 300, minimum: 1 }),
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: Type.Integer({ default: 300, minimum: 1 }),
 })
 export type Config = Static<typeof ConfigSchema>
 

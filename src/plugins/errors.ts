@@ -78,6 +78,18 @@ export default fp(
 
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? '/'
+      // The CORS plugin passes on the preflights of origins no workspace allows.
+      if (
+        request.method === 'OPTIONS' &&
+        request.headers.origin &&
+        request.headers['access-control-request-method']
+      ) {
+        return sendProblem(
+          request,
+          reply,
+          new Problem('forbidden', `No workspace allows requests from the origin ${request.headers.origin}.`),
+        )
+      }
       const allowed = app.allowedMethods(path)
       if (allowed && !allowed.includes(request.method)) {
         const allow = allowed.join(', ')

@@ -97,7 +97,12 @@ export default fp<GraphqlOptions>(
           return new GraphQLError('An internal error occurred.', { ...at, extensions: { code: 'internal' } })
         })
         const executed = 'data' in execution && execution.data !== undefined
-        return { statusCode: executed ? 200 : 400, response: { data: execution.data ?? null, errors } }
+        // Refused before it ran (a spent rate limit, say): the problem's own status, as REST answers.
+        const refusal = flat
+          .map(({ error }) => (error as GraphQLError).originalError ?? error)
+          .find(isProblem)
+        const statusCode = executed ? 200 : (refusal?.status ?? 400)
+        return { statusCode, response: { data: execution.data ?? null, errors } }
       },
     })
   },

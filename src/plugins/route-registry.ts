@@ -30,13 +30,14 @@ export default fp(
     app.addHook('onRoute', (route) => {
       const methods = (Array.isArray(route.method) ? route.method : [route.method]) as HTTPMethods[]
       let known = byPattern.get(route.url)
-      if (!known) {
+      // The CORS preflight route (`OPTIONS *`) matches every path; it says nothing of which methods one has.
+      if (!known && route.url !== '*') {
         known = new Set()
         byPattern.set(route.url, known)
         paths.on('GET', route.url, () => {}, { url: route.url })
       }
       for (const method of methods) {
-        known.add(method)
+        known?.add(method)
         routes.push({ method, url: route.url })
       }
     })

@@ -41,6 +41,7 @@ interface Cell {
   body?: unknown
   /** Sends with this token instead of the actor's (a fresh session of the same agent, say). */
   token?: string
+  headers?: Record<string, string>
 }
 
 interface Row {
@@ -111,6 +112,19 @@ const rows: Record<string, Row> = {
   'GET /v1/workspaces': { request: () => ({ method: 'GET', url: '/v1/workspaces' }), expect: platformOnly },
 
   // The workspace and its credentials.
+  'PATCH /v1/workspace': {
+    request: () => ({ method: 'PATCH', url: '/v1/workspace', body: { name: 'Renamed' } }),
+    expect: expect(['ok', [...admins, 'key:admin', ...others]]),
+  },
+  // CORS preflights carry no token, whoever sends the request that follows.
+  'OPTIONS *': {
+    request: () => ({
+      method: 'OPTIONS',
+      url: '/v1/tickets',
+      headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'POST' },
+    }),
+    expect: publicRoute,
+  },
   'GET /v1/workspace': {
     request: () => ({ method: 'GET', url: '/v1/workspace' }),
     expect: expect(['ok', [...agents, ...contactReadKeys, 'key:contacts:write', ...others]]),
@@ -442,8 +456,12 @@ for (const [route, row] of Object.entries(rows)) {
   })
 }
 
-function send(client: Client, cell: Cell) {
+async function send(client: Client, cell: Cell): Promise<Response> {
   switch (cell.method) {
+    case 'OPTIONS': {
+      const res = await ctx.app.inject({ method: 'OPTIONS', url: cell.url, headers: cell.headers ?? {} })
+      return { status: res.statusCode, headers: res.headers, body: undefined, text: res.body }
+    }
     case 'GET':
       return client.get(cell.url)
     case 'DELETE':

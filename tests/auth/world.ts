@@ -83,6 +83,8 @@ export async function setUpWorld(ctx: TestApp): Promise<World> {
   let counter = 0
   const next = () => `${run}-${++counter}`
 
+  // The shop's pages call the API from this origin (CORS).
+  created(await admin.patch('/v1/workspace', { allowedOrigins: ['https://shop.example.com'] }), 'origins')
   const orgX = created(await admin.post('/v1/organizations', { name: 'X Corp' }), 'org X').id
   const orgY = created(await admin.post('/v1/organizations', { name: 'Y Corp' }), 'org Y').id
   const contact = async (name: string, org: string | null, role: string, blocked = false) => {

@@ -119,6 +119,11 @@ export async function buildTestApp(
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     ATIENDE_PLATFORM_TOKEN: PLATFORM_TOKEN,
+    // Tests send bursts far past a real client's budget; the rate-limit tests set their own.
+    RATE_LIMIT_API_KEY_PER_MINUTE: '1000000',
+    RATE_LIMIT_AGENT_PER_MINUTE: '1000000',
+    RATE_LIMIT_CONTACT_PER_MINUTE: '1000000',
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000',
     ...env,
   })
   const app = await buildApp(config, db.database, logStream)

@@ -1,7 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses, PageOnlyQuery } from '../../lib/api-schemas.ts'
-import { CreatedWorkspace, CreateWorkspaceBody, Workspace, WorkspacePage } from './schemas.ts'
+import {
+  CreatedWorkspace,
+  CreateWorkspaceBody,
+  UpdateWorkspaceBody,
+  Workspace,
+  WorkspacePage,
+} from './schemas.ts'
 
 const security = [{ platformToken: [] }]
 
@@ -54,5 +60,20 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => workspaces.current(request.actor),
+  )
+
+  app.patch(
+    '/v1/workspace',
+    {
+      schema: {
+        tags: ['workspaces'],
+        summary: "Change the caller's workspace",
+        description: 'Name, allowed browser origins and rate limits (admins).',
+        security: [{ bearer: [] }],
+        body: UpdateWorkspaceBody,
+        response: { 200: Type.Ref(Workspace), ...errorResponses() },
+      },
+    },
+    async (request) => workspaces.update(request.actor, request.body),
   )
 }

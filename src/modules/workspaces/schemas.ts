@@ -4,9 +4,47 @@ import { Agent } from '../agents/schemas.ts'
 import { ApiKeyWithSecret } from '../api-keys/schemas.ts'
 import { ContactTokenSecretWithValue, Email, Password } from '../auth/schemas.ts'
 
+const RateLimits = Type.Object(
+  {
+    apiKey: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    agent: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    contact: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Requests per minute for each API key, agent and contact; an unset one uses the service's default.",
+  },
+)
+const Origin = Type.String({
+  pattern: '^https?://[^/?#\\s]+/?$',
+  maxLength: 253,
+  description: 'A browser origin such as `https://shop.example.com`.',
+})
+
 export const Workspace = Type.Object(
-  { id: Id, slug: Slug, name: Type.String(), createdAt: Instant, updatedAt: Instant },
+  {
+    id: Id,
+    slug: Slug,
+    name: Type.String(),
+    allowedOrigins: Type.Array(Type.String(), {
+      description:
+        'Browser origins the API answers (CORS) for this workspace; API keys are refused from any other.',
+    }),
+    rateLimits: RateLimits,
+    createdAt: Instant,
+    updatedAt: Instant,
+  },
   { $id: 'Workspace', additionalProperties: false },
+)
+
+export const UpdateWorkspaceBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    allowedOrigins: Type.Optional(Type.Array(Origin, { maxItems: 100 })),
+    rateLimits: Type.Optional(RateLimits),
+  },
+  { additionalProperties: false, minProperties: 1 },
 )
 
 export const CreateWorkspaceBody = Type.Object(

@@ -1,7 +1,8 @@
-import { and, asc, eq, gt } from 'drizzle-orm'
+import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
+import { rowsOf } from '../../db/raw.ts'
 import { ticketCounters, workspaces } from '../../db/schema/index.ts'
 import { currentExecutor, inTransaction } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
@@ -12,10 +13,32 @@ import { issueApiKey } from '../api-keys/service.ts'
 import { createContactTokenSecret } from '../auth/contact-tokens.ts'
 import type { Passwords } from '../auth/passwords.ts'
 import { seedDepartments } from '../departments/service.ts'
-import { recordEvent } from '../events/service.ts'
+import { diff, recordEvent } from '../events/service.ts'
 import { seedPriorities } from '../priorities/service.ts'
 
-const toWorkspace = ({ settings: _settings, ...row }: typeof workspaces.$inferSelect) => jsonDates(row)
+/** What a workspace decides for itself: the browser origins it serves and its request rates. */
+export interface WorkspaceSettings {
+  allowedOrigins: string[]
+  /** Requests per minute per credential; unset kinds use the service's defaults. */
+  rateLimits: { apiKey?: number; agent?: number; contact?: number }
+}
+
+type WorkspaceRow = typeof workspaces.$inferSelect
+
+export function settingsOf(row: Pick<WorkspaceRow, 'settings'>): WorkspaceSettings {
+  const stored = row.settings as Partial<WorkspaceSettings>
+  return { allowedOrigins: stored.allowedOrigins ?? [], rateLimits: stored.rateLimits ?? {} }
+}
+
+const toWorkspace = ({ settings, ...row }: WorkspaceRow) => ({
+  ...jsonDates(row),
+  ...settingsOf({ settings }),
+})
+
+/** An origin as browsers send it: scheme, host and port, lower case, no path or trailing slash. */
+export const normalizeOrigin = (origin: string) => new URL(origin).origin.toLowerCase()
+
+const SETTINGS_CACHE_MS = 30_000
 
 export interface CreateWorkspaceInput {
   slug: string
@@ -24,7 +47,90 @@ export interface CreateWorkspaceInput {
 }
 
 export function createWorkspacesService(db: Db, passwords: Passwords) {
+  // Settings are read on every request (rate limits, origins): cached briefly, and dropped at once
+  // by this instance when it changes them (other instances follow within the cache's lifetime).
+  const settingsCache = new Map<string, { settings: WorkspaceSettings; until: number }>()
+  let originsCache: { origins: Set<string>; until: number } | undefined
+
   return {
+    async settings(workspaceId: string): Promise<WorkspaceSettings> {
+      const cached = settingsCache.get(workspaceId)
+      if (cached && cached.until > Date.now()) return cached.settings
+      const [row] = await db
+        .select({ settings: workspaces.settings })
+        .from(workspaces)
+        .where(eq(workspaces.id, workspaceId))
+      const settings = settingsOf(row ?? { settings: {} })
+      if (settingsCache.size > 10_000) settingsCache.clear()
+      settingsCache.set(workspaceId, { settings, until: Date.now() + SETTINGS_CACHE_MS })
+      return settings
+    },
+
+    /** Every origin some workspace allows: a CORS preflight carries no token, so it is answered for these. */
+    async knownOrigins(): Promise<Set<string>> {
+      if (originsCache && originsCache.until > Date.now()) return originsCache.origins
+      const rows = await rowsOf<{ origin: string }>(
+        db,
+        sql`select distinct jsonb_array_elements_text(settings -> 'allowedOrigins') as origin from workspaces
+          where jsonb_typeof(settings -> 'allowedOrigins') = 'array'`,
+      )
+      const origins = new Set(rows.map((r) => r.origin))
+      originsCache = { origins, until: Date.now() + SETTINGS_CACHE_MS }
+      return origins
+    },
+
+    /** Renames the caller's workspace or changes its settings (admins). */
+    update(
+      actor: Actor,
+      input: { name?: string; allowedOrigins?: string[]; rateLimits?: WorkspaceSettings['rateLimits'] },
+    ) {
+      const { workspaceId } = authorize(actor, 'workspace:admin')
+      return inTransaction(db, async (tx) => {
+        const [current] = await tx
+          .select()
+          .from(workspaces)
+          .where(eq(workspaces.id, workspaceId))
+          .for('update')
+        if (!current) throw new Problem('not_found', 'This workspace no longer exists.')
+        const before = { name: current.name, ...settingsOf(current) }
+        const next = {
+          name: input.name ?? before.name,
+          allowedOrigins:
+            input.allowedOrigins === undefined
+              ? before.allowedOrigins
+              : [...new Set(input.allowedOrigins.map(normalizeOrigin))].sort(),
+          rateLimits: input.rateLimits ?? before.rateLimits,
+        }
+        const changes = diff(before, next)
+        if (Object.keys(changes).length === 0) return toWorkspace(current)
+        const [row] = await tx
+          .update(workspaces)
+          .set({
+            name: next.name,
+            settings: {
+              ...current.settings,
+              allowedOrigins: next.allowedOrigins,
+              rateLimits: next.rateLimits,
+            },
+            updatedAt: new Date(),
+          })
+          .where(eq(workspaces.id, workspaceId))
+          .returning()
+        if (!row) throw new Problem('not_found', 'This workspace no longer exists.')
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'workspace.updated',
+          subjectType: 'workspace',
+          subjectId: workspaceId,
+          actor,
+          changes,
+        })
+        settingsCache.delete(workspaceId)
+        originsCache = undefined
+        return toWorkspace(row)
+      })
+    },
+
     /**
      * Provisions a workspace with default priorities, a `general` department, an owner API key, a
      * contact-token secret and, when named, its owner agent.
