@@ -3,6 +3,7 @@ import type { Actor, Role } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { authSessions, departmentMembers, departments, memberships, users } from '../../db/schema/index.ts'
+import { inWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
@@ -196,14 +197,14 @@ export function createAgentsService(db: Db, passwords: Passwords) {
     create(actor: Actor, input: CreateAgentInput) {
       const { workspaceId } = authorize(actor, 'agents:write')
       if (input.role === 'owner') authorize(actor, 'workspace:owner')
-      return inTransaction(db, async (tx) =>
+      return inWorkspace(db, workspaceId, async (tx) =>
         toAgent(await addMember(tx, actor, workspaceId, passwords, input)),
       )
     },
 
     async get(actor: Actor, userId: string) {
       const { workspaceId } = authorize(actor, 'agents:read')
-      return toAgent(await findAgent(currentExecutor(db), workspaceId, userId))
+      return toAgent(await inWorkspace(db, workspaceId, (q) => findAgent(q, workspaceId, userId)))
     },
 
     async list(
@@ -213,35 +214,37 @@ export function createAgentsService(db: Db, passwords: Passwords) {
     ) {
       const { workspaceId } = authorize(actor, 'agents:read')
       const after = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
-      const rows = (await selectAgents(currentExecutor(db), workspaceId)
-        .where(
-          and(
-            eq(memberships.workspaceId, workspaceId),
-            filter.role ? inArray(memberships.role, filter.role) : undefined,
-            filter.active === undefined
-              ? undefined
-              : filter.active
-                ? isNull(memberships.deactivatedAt)
-                : isNotNull(memberships.deactivatedAt),
-            filter.departmentId
-              ? inArray(
-                  memberships.userId,
-                  db
-                    .select({ id: departmentMembers.userId })
-                    .from(departmentMembers)
-                    .where(
-                      and(
-                        eq(departmentMembers.workspaceId, workspaceId),
-                        eq(departmentMembers.departmentId, filter.departmentId),
+      const rows = (await inWorkspace(db, workspaceId, (q) =>
+        selectAgents(q, workspaceId)
+          .where(
+            and(
+              eq(memberships.workspaceId, workspaceId),
+              filter.role ? inArray(memberships.role, filter.role) : undefined,
+              filter.active === undefined
+                ? undefined
+                : filter.active
+                  ? isNull(memberships.deactivatedAt)
+                  : isNotNull(memberships.deactivatedAt),
+              filter.departmentId
+                ? inArray(
+                    memberships.userId,
+                    db
+                      .select({ id: departmentMembers.userId })
+                      .from(departmentMembers)
+                      .where(
+                        and(
+                          eq(departmentMembers.workspaceId, workspaceId),
+                          eq(departmentMembers.departmentId, filter.departmentId),
+                        ),
                       ),
-                    ),
-                )
-              : undefined,
-            after ? gt(memberships.userId, after) : undefined,
-          ),
-        )
-        .orderBy(asc(memberships.userId))
-        .limit(page.limit + 1)) as AgentRow[]
+                  )
+                : undefined,
+              after ? gt(memberships.userId, after) : undefined,
+            ),
+          )
+          .orderBy(asc(memberships.userId))
+          .limit(page.limit + 1),
+      )) as AgentRow[]
       const result = paginate(rows, page.limit, (row) => [row.id])
       return { data: result.data.map(toAgent), nextCursor: result.nextCursor, cursors: result.cursors }
     },
@@ -249,7 +252,7 @@ export function createAgentsService(db: Db, passwords: Passwords) {
     /** Changes role, name, departments or activity; deactivating ends the agent's sessions at once. */
     update(actor: Actor, userId: string, input: UpdateAgentInput) {
       const { workspaceId } = authorize(actor, 'agents:write')
-      return inTransaction(db, async (tx) => {
+      return inWorkspace(db, workspaceId, async (tx) => {
         await tx
           .select({ userId: memberships.userId })
           .from(memberships)
@@ -313,8 +316,10 @@ export function createAgentsService(db: Db, passwords: Passwords) {
     async byIds(actor: Actor, ids: readonly string[]) {
       const { workspaceId } = authorize(actor, 'agents:read')
       if (ids.length === 0) return []
-      const rows = (await selectAgents(currentExecutor(db), workspaceId).where(
-        and(eq(memberships.workspaceId, workspaceId), inArray(memberships.userId, [...new Set(ids)])),
+      const rows = (await inWorkspace(db, workspaceId, (q) =>
+        selectAgents(q, workspaceId).where(
+          and(eq(memberships.workspaceId, workspaceId), inArray(memberships.userId, [...new Set(ids)])),
+        ),
       )) as AgentRow[]
       return rows.map(toAgent)
     },

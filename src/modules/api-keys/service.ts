@@ -3,6 +3,7 @@ import type { Actor, Scope } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Database, Db } from '../../db/client.ts'
 import { apiKeys } from '../../db/schema/index.ts'
+import { inWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
@@ -126,35 +127,42 @@ export function createApiKeysService(db: Db) {
 
     create(actor: Actor, input: { name: string; scopes: Scope[] }) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
-      return inTransaction(db, (tx) => issueApiKey(tx, actor, workspaceId, input.name, input.scopes))
+      return inWorkspace(db, workspaceId, (tx) =>
+        issueApiKey(tx, actor, workspaceId, input.name, input.scopes),
+      )
     },
 
     async list(actor: Actor, page: { limit: number; cursor?: string }) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
       const [afterCreated, afterId] = page.cursor ? decodeCursor(page.cursor, 2) : []
-      const rows = await currentExecutor(db)
-        .select()
-        .from(apiKeys)
-        .where(
-          and(
-            eq(apiKeys.workspaceId, workspaceId),
-            afterCreated
-              ? or(
-                  lt(apiKeys.createdAt, new Date(String(afterCreated))),
-                  and(eq(apiKeys.createdAt, new Date(String(afterCreated))), lt(apiKeys.id, String(afterId))),
-                )
-              : undefined,
-          ),
-        )
-        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-        .limit(page.limit + 1)
+      const rows = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select()
+          .from(apiKeys)
+          .where(
+            and(
+              eq(apiKeys.workspaceId, workspaceId),
+              afterCreated
+                ? or(
+                    lt(apiKeys.createdAt, new Date(String(afterCreated))),
+                    and(
+                      eq(apiKeys.createdAt, new Date(String(afterCreated))),
+                      lt(apiKeys.id, String(afterId)),
+                    ),
+                  )
+                : undefined,
+            ),
+          )
+          .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+          .limit(page.limit + 1),
+      )
       const result = paginate(rows, page.limit, (r) => [r.createdAt.toISOString(), r.id])
       return { ...result, data: result.data.map(toApiKey) }
     },
 
     async revoke(actor: Actor, id: string) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
-      await inTransaction(db, async (tx) => {
+      await inWorkspace(db, workspaceId, async (tx) => {
         const [row] = await tx
           .update(apiKeys)
           .set({ revokedAt: new Date() })

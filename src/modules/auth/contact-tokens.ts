@@ -4,6 +4,7 @@ import type { Actor, ContactActor } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { contacts, contactTokenSecrets } from '../../db/schema/index.ts'
+import { inWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { Problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
@@ -112,7 +113,7 @@ export function createContactTokensService(db: Db, jwt: JWT) {
         const subIsEmail = sub.includes('@') && (!email || email.toLowerCase() === sub.toLowerCase())
         const actor: Actor = { kind: 'platform' }
         try {
-          contact = await inTransaction(db, (tx) =>
+          contact = await inWorkspace(db, workspaceId, (tx) =>
             findOrCreateRequester(
               tx,
               actor,
@@ -131,21 +132,23 @@ export function createContactTokensService(db: Db, jwt: JWT) {
     /** Mints a token for a contact with the workspace's current secret (`POST /v1/contacts/{id}/token`). */
     async mint(actor: Actor, contactId: string, expiresInSeconds: number) {
       const { workspaceId } = authorize(actor, 'contacts:token')
-      const q = currentExecutor(db)
-      const [contact] = await q
-        .select({
-          id: contacts.id,
-          email: contacts.email,
-          name: contacts.name,
-          externalId: contacts.externalId,
-        })
-        .from(contacts)
-        .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)))
-      if (!contact) throw ContactNotFound(contactId)
-      const [secret] = await q
-        .select()
-        .from(contactTokenSecrets)
-        .where(and(eq(contactTokenSecrets.workspaceId, workspaceId), isNull(contactTokenSecrets.expiresAt)))
+      const { contact, secret } = await inWorkspace(db, workspaceId, async (q) => {
+        const [contact] = await q
+          .select({
+            id: contacts.id,
+            email: contacts.email,
+            name: contacts.name,
+            externalId: contacts.externalId,
+          })
+          .from(contacts)
+          .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)))
+        if (!contact) throw ContactNotFound(contactId)
+        const [secret] = await q
+          .select()
+          .from(contactTokenSecrets)
+          .where(and(eq(contactTokenSecrets.workspaceId, workspaceId), isNull(contactTokenSecrets.expiresAt)))
+        return { contact, secret }
+      })
       if (!secret)
         throw new Problem('conflict', 'This workspace has no contact-token secret; rotate to create one.')
       const expiresAt = new Date(Date.now() + expiresInSeconds * 1000)
@@ -163,23 +166,25 @@ export function createContactTokensService(db: Db, jwt: JWT) {
 
     async listSecrets(actor: Actor) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
-      const rows = await currentExecutor(db)
-        .select()
-        .from(contactTokenSecrets)
-        .where(
-          and(
-            eq(contactTokenSecrets.workspaceId, workspaceId),
-            or(isNull(contactTokenSecrets.expiresAt), gt(contactTokenSecrets.expiresAt, sql`now()`)),
-          ),
-        )
-        .orderBy(desc(contactTokenSecrets.createdAt))
+      const rows = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select()
+          .from(contactTokenSecrets)
+          .where(
+            and(
+              eq(contactTokenSecrets.workspaceId, workspaceId),
+              or(isNull(contactTokenSecrets.expiresAt), gt(contactTokenSecrets.expiresAt, sql`now()`)),
+            ),
+          )
+          .orderBy(desc(contactTokenSecrets.createdAt)),
+      )
       return { data: rows.map(toSecretInfo) }
     },
 
     /** A new current secret, shown this once; the previous one verifies for `graceMinutes` more. */
     rotateSecret(actor: Actor, graceMinutes: number) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
-      const rotated = inTransaction(db, async (tx) => {
+      const rotated = inWorkspace(db, workspaceId, async (tx) => {
         const [previous] = await tx
           .update(contactTokenSecrets)
           .set({ expiresAt: sql`now() + make_interval(mins => ${graceMinutes})` })

@@ -2,13 +2,19 @@ import { and, eq } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
 import type { Db } from '../../db/client.ts'
 import { apiKeys, contacts, users } from '../../db/schema/index.ts'
-import { currentExecutor } from '../../db/transaction.ts'
+import { inWorkspace } from '../../db/tenant.ts'
+import { currentExecutor, type Executor } from '../../db/transaction.ts'
 import { Problem } from '../../lib/problem.ts'
 import { toContact } from '../contacts/service.ts'
 
 /** Who the bearer token speaks for (`GET /v1/me`): any authenticated caller may ask about themself. */
 export async function describeActor(db: Db, actor: Actor) {
-  const q = currentExecutor(db)
+  if (actor.kind === 'anonymous') throw new Problem('unauthorized', 'A bearer token is required.')
+  if (actor.kind === 'platform') return describe(currentExecutor(db), actor)
+  return inWorkspace(db, actor.workspaceId, (q) => describe(q, actor))
+}
+
+async function describe(q: Executor, actor: Actor) {
   const none = { agent: null, contact: null, apiKey: null }
   switch (actor.kind) {
     case 'anonymous':

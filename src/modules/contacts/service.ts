@@ -4,6 +4,7 @@ import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { contacts, tickets } from '../../db/schema/index.ts'
+import { inWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
@@ -178,9 +179,9 @@ function contactValues(input: ContactInput, current?: ContactRow) {
 }
 
 export function createContactsService(db: Db) {
-  async function write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     try {
-      return await inTransaction(db, fn)
+      return await inWorkspace(db, workspaceId, fn)
     } catch (error) {
       throw contactConflict(error) ?? error
     }
@@ -254,20 +255,21 @@ export function createContactsService(db: Db) {
   return {
     async get(actor: Actor, id: string) {
       const { workspaceId } = authorize(actor, 'contacts:read')
-      const [row] = await currentExecutor(db)
-        .select()
-        .from(contacts)
-        .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, id)))
+      const [row] = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select()
+          .from(contacts)
+          .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, id))),
+      )
       if (!row) throw ContactNotFound(id)
       return toContact(row)
     },
 
     async getByExternalId(actor: Actor, externalId: string) {
       const { workspaceId } = authorize(actor, 'contacts:read')
-      const [row] = await currentExecutor(db)
-        .select()
-        .from(contacts)
-        .where(byExternalId(workspaceId, externalId))
+      const [row] = await inWorkspace(db, workspaceId, (q) =>
+        q.select().from(contacts).where(byExternalId(workspaceId, externalId)),
+      )
       if (!row) throw new Problem('not_found', `No contact has externalId "${externalId}".`)
       return toContact(row)
     },
@@ -276,22 +278,24 @@ export function createContactsService(db: Db) {
       const { workspaceId } = authorize(actor, 'contacts:read')
       const before = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
       const pattern = filter.q ? `%${filter.q.replace(/[\\%_]/g, '\\$&')}%` : undefined
-      const rows = await currentExecutor(db)
-        .select()
-        .from(contacts)
-        .where(
-          and(
-            eq(contacts.workspaceId, workspaceId),
-            filter.email ? sql`lower(${contacts.email}) = lower(${filter.email})` : undefined,
-            filter.externalId ? eq(contacts.externalId, filter.externalId) : undefined,
-            filter.organizationId ? eq(contacts.organizationId, filter.organizationId) : undefined,
-            filter.blocked === undefined ? undefined : eq(contacts.blocked, filter.blocked),
-            pattern ? or(ilike(contacts.name, pattern), ilike(contacts.email, pattern)) : undefined,
-            before && isUuid(before) ? lt(contacts.id, before) : undefined,
-          ),
-        )
-        .orderBy(desc(contacts.id))
-        .limit(page.limit + 1)
+      const rows = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select()
+          .from(contacts)
+          .where(
+            and(
+              eq(contacts.workspaceId, workspaceId),
+              filter.email ? sql`lower(${contacts.email}) = lower(${filter.email})` : undefined,
+              filter.externalId ? eq(contacts.externalId, filter.externalId) : undefined,
+              filter.organizationId ? eq(contacts.organizationId, filter.organizationId) : undefined,
+              filter.blocked === undefined ? undefined : eq(contacts.blocked, filter.blocked),
+              pattern ? or(ilike(contacts.name, pattern), ilike(contacts.email, pattern)) : undefined,
+              before && isUuid(before) ? lt(contacts.id, before) : undefined,
+            ),
+          )
+          .orderBy(desc(contacts.id))
+          .limit(page.limit + 1),
+      )
       const result = paginate(rows, page.limit, (row) => [row.id])
       return { data: result.data.map(toContact), nextCursor: result.nextCursor, cursors: result.cursors }
     },
@@ -301,12 +305,12 @@ export function createContactsService(db: Db) {
       if (!input.email && !input.externalId && !input.phone) {
         throw invalid('/email', 'is required unless an externalId or a phone number is given')
       }
-      return write(async (tx) => toContact(await insertContact(tx, actor, workspaceId, input)))
+      return write(workspaceId, async (tx) => toContact(await insertContact(tx, actor, workspaceId, input)))
     },
 
     update(actor: Actor, id: string, input: ContactInput) {
       const { workspaceId } = authorize(actor, 'contacts:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         const current = await lockContact(tx, workspaceId, id)
         return toContact(await updateContact(tx, actor, workspaceId, current, input))
       })
@@ -321,7 +325,7 @@ export function createContactsService(db: Db) {
     upsertByExternalId(actor: Actor, externalId: string, input: ContactInput) {
       const { workspaceId } = authorize(actor, 'contacts:write')
       const fields = { ...input, externalId }
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         let lastError: unknown
         for (let attempt = 0; attempt < 3; attempt++) {
           const [existing] = await tx
@@ -371,7 +375,7 @@ export function createContactsService(db: Db) {
     /** Deletes a contact who has no tickets; one with tickets is kept (anonymization is its own command). */
     remove(actor: Actor, id: string) {
       const { workspaceId } = authorize(actor, 'contacts:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         await lockContact(tx, workspaceId, id)
         const [ticket] = await tx
           .select({ id: tickets.id })
@@ -398,10 +402,12 @@ export function createContactsService(db: Db) {
     /** Asserts the contact exists in the caller's workspace (for `/v1/contacts/{id}/tickets`). */
     async assertExists(actor: Actor, id: string) {
       const { workspaceId } = authorize(actor, 'contacts:read')
-      const [row] = await currentExecutor(db)
-        .select({ id: contacts.id })
-        .from(contacts)
-        .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, id)))
+      const [row] = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select({ id: contacts.id })
+          .from(contacts)
+          .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, id))),
+      )
       if (!row) throw ContactNotFound(id)
     },
 
@@ -415,10 +421,14 @@ export function createContactsService(db: Db) {
           ? or(eq(contacts.id, customer.contactId), eq(contacts.organizationId, customer.organizationId))
           : eq(contacts.id, customer.contactId)
         : undefined
-      const rows = await currentExecutor(db)
-        .select()
-        .from(contacts)
-        .where(and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, [...new Set(ids)]), visible))
+      const rows = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select()
+          .from(contacts)
+          .where(
+            and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, [...new Set(ids)]), visible),
+          ),
+      )
       return rows.map(toContact)
     },
   }

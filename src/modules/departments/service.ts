@@ -4,6 +4,7 @@ import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { departmentMembers, departments, memberships, tickets } from '../../db/schema/index.ts'
+import { inWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
@@ -78,9 +79,9 @@ function conflict(error: unknown) {
 }
 
 export function createDepartmentsService(db: Db) {
-  async function write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     try {
-      return await inTransaction(db, fn)
+      return await inWorkspace(db, workspaceId, fn)
     } catch (error) {
       throw conflict(error) ?? error
     }
@@ -146,20 +147,22 @@ export function createDepartmentsService(db: Db) {
     async list(actor: Actor, page: { limit: number; cursor?: string | undefined }) {
       const { workspaceId, customer } = authorizeScoped(actor, 'catalog:read')
       const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
-      const rows = await currentExecutor(db)
-        .select({ department: departments, memberIds: memberIdsOf })
-        .from(departments)
-        .where(
-          and(
-            eq(departments.workspaceId, workspaceId),
-            customer ? eq(departments.public, true) : undefined,
-            after
-              ? sql`(${departments.position}, ${departments.id}) > (${Number(after[0])}, ${String(after[1])})`
-              : undefined,
-          ),
-        )
-        .orderBy(asc(departments.position), asc(departments.id))
-        .limit(page.limit + 1)
+      const rows = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select({ department: departments, memberIds: memberIdsOf })
+          .from(departments)
+          .where(
+            and(
+              eq(departments.workspaceId, workspaceId),
+              customer ? eq(departments.public, true) : undefined,
+              after
+                ? sql`(${departments.position}, ${departments.id}) > (${Number(after[0])}, ${String(after[1])})`
+                : undefined,
+            ),
+          )
+          .orderBy(asc(departments.position), asc(departments.id))
+          .limit(page.limit + 1),
+      )
       const result = paginate(rows, page.limit, (r) => [r.department.position, r.department.id])
       return {
         data: result.data.map((r) =>
@@ -174,14 +177,14 @@ export function createDepartmentsService(db: Db) {
     async get(actor: Actor, ref: string) {
       const { workspaceId, customer } = authorizeScoped(actor, 'catalog:read')
       return toDepartment(
-        await find(currentExecutor(db), workspaceId, ref, customer !== null),
+        await inWorkspace(db, workspaceId, (q) => find(q, workspaceId, ref, customer !== null)),
         customer !== null,
       )
     },
 
     create(actor: Actor, input: DepartmentInput & { name: string; slug: string }) {
       const { workspaceId } = authorize(actor, 'catalog:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         const [row] = await tx
           .insert(departments)
           .values({
@@ -207,7 +210,7 @@ export function createDepartmentsService(db: Db) {
 
     update(actor: Actor, ref: string, input: DepartmentInput) {
       const { workspaceId } = authorize(actor, 'catalog:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         const current = await find(tx, workspaceId, ref, false)
         const next = await values(tx, workspaceId, input)
         const changes = diff(current, next)
@@ -241,7 +244,7 @@ export function createDepartmentsService(db: Db) {
      */
     remove(actor: Actor, ref: string, moveTo: string | undefined) {
       const { workspaceId } = authorize(actor, 'catalog:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         const current = await find(tx, workspaceId, ref, false)
         // Holds off new tickets for this department while it goes.
         await tx
@@ -290,10 +293,12 @@ export function createDepartmentsService(db: Db) {
     async byIds(actor: Actor, ids: readonly string[]) {
       const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
       if (ids.length === 0) return []
-      const rows = await currentExecutor(db)
-        .select({ department: departments, memberIds: memberIdsOf })
-        .from(departments)
-        .where(and(eq(departments.workspaceId, workspaceId), inArray(departments.id, [...new Set(ids)])))
+      const rows = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select({ department: departments, memberIds: memberIdsOf })
+          .from(departments)
+          .where(and(eq(departments.workspaceId, workspaceId), inArray(departments.id, [...new Set(ids)]))),
+      )
       return rows.map((r) => toDepartment({ ...r.department, memberIds: r.memberIds }, customer !== null))
     },
   }

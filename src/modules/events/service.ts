@@ -1,13 +1,13 @@
 import { and, asc, eq, gt } from 'drizzle-orm'
 import { type Actor, actorId } from '../../auth/actor.ts'
 import type { Db } from '../../db/client.ts'
-import { events } from '../../db/schema/index.ts'
+import { events as eventsTable } from '../../db/schema/index.ts'
 import { currentExecutor, type Executor } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 
 /** Events own the written history: one row per command and changed subject, in the command's transaction. */
 export type Changes = Record<string, [unknown, unknown]>
-export type EventRow = typeof events.$inferSelect
+export type EventRow = typeof eventsTable.$inferSelect
 
 export interface NewEvent {
   workspaceId: string
@@ -47,7 +47,7 @@ export function toEvent(row: EventRow) {
 export async function recordEvent(tx: Executor, event: NewEvent): Promise<void> {
   const { actor, ...rest } = event
   await tx
-    .insert(events)
+    .insert(eventsTable)
     .values({ ...rest, ...actorColumns(actor), changes: rest.changes ?? {}, data: rest.data ?? {} })
 }
 
@@ -62,30 +62,30 @@ export function diff<T extends Record<string, unknown>>(before: T, after: Partia
   return changes
 }
 
-export function createEventsService(db: Db) {
-  return {
-    async listForSubject(
-      workspaceId: string,
-      subjectType: string,
-      subjectId: string,
-      page: { limit: number; cursor?: string },
-    ) {
-      const after = page.cursor ? Number(decodeCursor(page.cursor, 1)[0]) : 0
-      const rows = await currentExecutor(db)
-        .select()
-        .from(events)
-        .where(
-          and(
-            eq(events.workspaceId, workspaceId),
-            eq(events.subjectType, subjectType),
-            eq(events.subjectId, subjectId),
-            gt(events.seq, after),
-          ),
-        )
-        .orderBy(asc(events.seq))
-        .limit(page.limit + 1)
-      const result = paginate(rows, page.limit, (row) => [row.seq])
-      return { ...result, data: result.data.map(toEvent) }
-    },
-  }
+/** Reads of the event log, inside the caller's workspace-bound transaction. */
+export const events = {
+  async listForSubject(
+    q: Executor,
+    workspaceId: string,
+    subjectType: string,
+    subjectId: string,
+    page: { limit: number; cursor?: string },
+  ) {
+    const after = page.cursor ? Number(decodeCursor(page.cursor, 1)[0]) : 0
+    const rows = await q
+      .select()
+      .from(eventsTable)
+      .where(
+        and(
+          eq(eventsTable.workspaceId, workspaceId),
+          eq(eventsTable.subjectType, subjectType),
+          eq(eventsTable.subjectId, subjectId),
+          gt(eventsTable.seq, after),
+        ),
+      )
+      .orderBy(asc(eventsTable.seq))
+      .limit(page.limit + 1)
+    const result = paginate(rows, page.limit, (row) => [row.seq])
+    return { ...result, data: result.data.map(toEvent) }
+  },
 }

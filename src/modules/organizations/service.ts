@@ -4,6 +4,7 @@ import { authorize, authorizeScoped, can } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { contacts, organizations, tickets } from '../../db/schema/index.ts'
+import { inWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
@@ -35,9 +36,9 @@ function conflict(error: unknown): Problem | null {
 }
 
 export function createOrganizationsService(db: Db) {
-  async function write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     try {
-      return await inTransaction(db, fn)
+      return await inWorkspace(db, workspaceId, fn)
     } catch (error) {
       throw conflict(error) ?? error
     }
@@ -86,10 +87,12 @@ export function createOrganizationsService(db: Db) {
 
   async function get(actor: Actor, id: string) {
     const { workspaceId } = authorize(actor, 'contacts:read')
-    const [row] = await currentExecutor(db)
-      .select()
-      .from(organizations)
-      .where(and(eq(organizations.workspaceId, workspaceId), eq(organizations.id, id)))
+    const [row] = await inWorkspace(db, workspaceId, (q) =>
+      q
+        .select()
+        .from(organizations)
+        .where(and(eq(organizations.workspaceId, workspaceId), eq(organizations.id, id))),
+    )
     if (!row) throw OrganizationNotFound(id)
     return toOrganization(row)
   }
@@ -101,7 +104,7 @@ export function createOrganizationsService(db: Db) {
     create(actor: Actor, input: OrganizationInput & { name: string }) {
       const { workspaceId } = authorize(actor, 'contacts:write')
       const domains = normalized(input.domains) ?? []
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         await assertDomainsFree(tx, workspaceId, domains)
         const [row] = await tx
           .insert(organizations)
@@ -137,29 +140,31 @@ export function createOrganizationsService(db: Db) {
     ) {
       const { workspaceId } = authorize(actor, 'contacts:read')
       const before = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
-      const rows = await currentExecutor(db)
-        .select()
-        .from(organizations)
-        .where(
-          and(
-            eq(organizations.workspaceId, workspaceId),
-            filter.externalId ? eq(organizations.externalId, filter.externalId) : undefined,
-            filter.domain
-              ? sql`${organizations.domains} @> array[${normalizeDomain(filter.domain)}]::text[]`
-              : undefined,
-            filter.q ? ilike(organizations.name, `%${filter.q.replace(/[\\%_]/g, '\\$&')}%`) : undefined,
-            before && isUuid(before) ? lt(organizations.id, before) : undefined,
-          ),
-        )
-        .orderBy(desc(organizations.id))
-        .limit(page.limit + 1)
+      const rows = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select()
+          .from(organizations)
+          .where(
+            and(
+              eq(organizations.workspaceId, workspaceId),
+              filter.externalId ? eq(organizations.externalId, filter.externalId) : undefined,
+              filter.domain
+                ? sql`${organizations.domains} @> array[${normalizeDomain(filter.domain)}]::text[]`
+                : undefined,
+              filter.q ? ilike(organizations.name, `%${filter.q.replace(/[\\%_]/g, '\\$&')}%`) : undefined,
+              before && isUuid(before) ? lt(organizations.id, before) : undefined,
+            ),
+          )
+          .orderBy(desc(organizations.id))
+          .limit(page.limit + 1),
+      )
       const result = paginate(rows, page.limit, (row) => [row.id])
       return { data: result.data.map(toOrganization), nextCursor: result.nextCursor, cursors: result.cursors }
     },
 
     update(actor: Actor, id: string, input: OrganizationInput) {
       const { workspaceId } = authorize(actor, 'contacts:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         const current = await lock(tx, workspaceId, id)
         const next = { ...input, domains: normalized(input.domains) }
         if (next.domains) await assertDomainsFree(tx, workspaceId, next.domains, id)
@@ -186,7 +191,7 @@ export function createOrganizationsService(db: Db) {
     /** Deletes an organization without tickets; its contacts stay, as contacts of no organization. */
     remove(actor: Actor, id: string) {
       const { workspaceId } = authorize(actor, 'contacts:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         await lock(tx, workspaceId, id)
         const [ticket] = await tx
           .select({ id: tickets.id })
@@ -225,7 +230,7 @@ export function createOrganizationsService(db: Db) {
     /** Makes a contact a member (or authorized member) of the organization, moving them from any other. */
     setMember(actor: Actor, id: string, contactId: string, role: 'member' | 'authorized') {
       const { workspaceId } = authorize(actor, 'contacts:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         await lock(tx, workspaceId, id)
         const [contact] = await tx
           .select()
@@ -255,7 +260,7 @@ export function createOrganizationsService(db: Db) {
 
     removeMember(actor: Actor, id: string, contactId: string) {
       const { workspaceId } = authorize(actor, 'contacts:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         await lock(tx, workspaceId, id)
         const [row] = await tx
           .update(contacts)
@@ -291,10 +296,14 @@ export function createOrganizationsService(db: Db) {
         ids = ids.filter((id) => id === actor.organizationId)
         if (ids.length === 0) return []
       }
-      const rows = await currentExecutor(db)
-        .select()
-        .from(organizations)
-        .where(and(eq(organizations.workspaceId, workspaceId), inArray(organizations.id, [...new Set(ids)])))
+      const rows = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select()
+          .from(organizations)
+          .where(
+            and(eq(organizations.workspaceId, workspaceId), inArray(organizations.id, [...new Set(ids)])),
+          ),
+      )
       return rows.map(toOrganization)
     },
   }

@@ -4,6 +4,7 @@ import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { departments, priorities, tickets } from '../../db/schema/index.ts'
+import { inWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
@@ -69,9 +70,9 @@ function conflict(error: unknown) {
 }
 
 export function createPrioritiesService(db: Db) {
-  async function write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     try {
-      return await inTransaction(db, fn)
+      return await inWorkspace(db, workspaceId, fn)
     } catch (error) {
       throw conflict(error) ?? error
     }
@@ -100,29 +101,31 @@ export function createPrioritiesService(db: Db) {
     async list(actor: Actor, page: { limit: number; cursor?: string | undefined }) {
       const { workspaceId } = authorizeScoped(actor, 'catalog:read')
       const after = page.cursor ? Number(decodeCursor(page.cursor, 1)[0]) : undefined
-      const rows = await currentExecutor(db)
-        .select()
-        .from(priorities)
-        .where(
-          and(
-            eq(priorities.workspaceId, workspaceId),
-            after !== undefined && Number.isInteger(after) ? sql`${priorities.rank} > ${after}` : undefined,
-          ),
-        )
-        .orderBy(asc(priorities.rank))
-        .limit(page.limit + 1)
+      const rows = await inWorkspace(db, workspaceId, (q) =>
+        q
+          .select()
+          .from(priorities)
+          .where(
+            and(
+              eq(priorities.workspaceId, workspaceId),
+              after !== undefined && Number.isInteger(after) ? sql`${priorities.rank} > ${after}` : undefined,
+            ),
+          )
+          .orderBy(asc(priorities.rank))
+          .limit(page.limit + 1),
+      )
       const result = paginate(rows, page.limit, (row) => [row.rank])
       return { data: result.data.map(toPriority), nextCursor: result.nextCursor, cursors: result.cursors }
     },
 
     async get(actor: Actor, ref: string) {
       const { workspaceId } = authorizeScoped(actor, 'catalog:read')
-      return toPriority(await find(currentExecutor(db), workspaceId, ref))
+      return toPriority(await inWorkspace(db, workspaceId, (q) => find(q, workspaceId, ref)))
     },
 
     create(actor: Actor, input: PriorityInput & { name: string; slug: string; rank: number }) {
       const { workspaceId } = authorize(actor, 'catalog:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         if (input.isDefault) await takeDefault(tx, workspaceId)
         const [row] = await tx
           .insert(priorities)
@@ -148,7 +151,7 @@ export function createPrioritiesService(db: Db) {
 
     update(actor: Actor, ref: string, input: PriorityInput) {
       const { workspaceId } = authorize(actor, 'catalog:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         const current = await find(tx, workspaceId, ref)
         if (input.isDefault === false && current.isDefault) {
           throw invalid('/isDefault', 'cannot be unset: make another priority the default instead')
@@ -180,7 +183,7 @@ export function createPrioritiesService(db: Db) {
      */
     remove(actor: Actor, ref: string, moveTo: string | undefined) {
       const { workspaceId } = authorize(actor, 'catalog:write')
-      return write(async (tx) => {
+      return write(workspaceId, async (tx) => {
         const current = await find(tx, workspaceId, ref)
         await tx
           .select({ id: priorities.id })
@@ -237,10 +240,12 @@ export function createPrioritiesService(db: Db) {
     async byIds(actor: Actor, ids: readonly string[]): Promise<PriorityRow[]> {
       const { workspaceId } = authorizeScoped(actor, 'tickets:read')
       if (ids.length === 0) return []
-      return currentExecutor(db)
-        .select()
-        .from(priorities)
-        .where(and(eq(priorities.workspaceId, workspaceId), inArray(priorities.id, [...new Set(ids)])))
+      return inWorkspace(db, workspaceId, (q) =>
+        q
+          .select()
+          .from(priorities)
+          .where(and(eq(priorities.workspaceId, workspaceId), inArray(priorities.id, [...new Set(ids)]))),
+      )
     },
   }
 }

@@ -17,12 +17,13 @@ import { authorize, authorizeScoped, type Grant } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { statementName } from '../../db/raw.ts'
 import { messages, priorities, tickets } from '../../db/schema/index.ts'
-import { currentExecutor, type Tx } from '../../db/transaction.ts'
+import { inWorkspace } from '../../db/tenant.ts'
+import type { Tx } from '../../db/transaction.ts'
 import { type CursorValue, decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
 import { invalid, problem } from '../../lib/problem.ts'
 import { isUuid, type TicketRef } from '../../lib/refs.ts'
-import { createEventsService } from '../events/service.ts'
+import { events } from '../events/service.ts'
 import { customerTickets, forCustomer } from './access.ts'
 import { normalizeTags } from './tags.ts'
 import {
@@ -138,23 +139,36 @@ function filterConditions(q: Db | Tx, grant: Grant, f: TicketFilter): (SQL | und
 export const toMessage = ({ workspaceId: _ws, ...row }: typeof messages.$inferSelect) => jsonDates(row)
 
 export function createTicketQueries(db: Db) {
-  const events = createEventsService(db)
-
-  // A ticket by id or by number, with placeholders: the hot reads are statements prepared once.
-  const inWorkspace = eq(tickets.workspaceId, sql.placeholder('workspaceId'))
-  const byId = and(inWorkspace, eq(tickets.id, sql.placeholder('id')))
-  const byNumber = and(inWorkspace, eq(tickets.number, sql.placeholder('number')))
-  const viewById = selectTicketViews(db).where(byId).limit(1).prepare('ticket_view_by_id')
-  const viewByNumber = selectTicketViews(db).where(byNumber).limit(1).prepare('ticket_view_by_number')
+  // A ticket by id or by number, with placeholders: the hot reads are statements named once, so each
+  // connection parses and plans them once (they run in the request's workspace-bound transaction).
+  const inWorkspaceParam = eq(tickets.workspaceId, sql.placeholder('workspaceId'))
+  const byId = and(inWorkspaceParam, eq(tickets.id, sql.placeholder('id')))
+  const byNumber = and(inWorkspaceParam, eq(tickets.number, sql.placeholder('number')))
   const documentColumns = { version: tickets.version }
-  const documentById = selectTicketDocuments(db, documentColumns)
-    .where(byId)
-    .limit(1)
-    .prepare('ticket_document_by_id')
-  const documentByNumber = selectTicketDocuments(db, documentColumns)
-    .where(byNumber)
-    .limit(1)
-    .prepare('ticket_document_by_number')
+  const viewByRef = (q: Tx, workspaceId: string, ref: TicketRef) =>
+    'id' in ref
+      ? selectTicketViews(q)
+          .where(byId)
+          .limit(1)
+          .prepare('ticket_view_by_id')
+          .execute({ workspaceId, id: ref.id })
+      : selectTicketViews(q)
+          .where(byNumber)
+          .limit(1)
+          .prepare('ticket_view_by_number')
+          .execute({ workspaceId, number: ref.number })
+  const documentByRef = (q: Tx, workspaceId: string, ref: TicketRef) =>
+    'id' in ref
+      ? selectTicketDocuments(q, documentColumns)
+          .where(byId)
+          .limit(1)
+          .prepare('ticket_document_by_id')
+          .execute({ workspaceId, id: ref.id })
+      : selectTicketDocuments(q, documentColumns)
+          .where(byNumber)
+          .limit(1)
+          .prepare('ticket_document_by_number')
+          .execute({ workspaceId, number: ref.number })
 
   /** Where, order and cursor of a list request, shared by the list of views and the list of documents. */
   function listShape(q: Db | Tx, grant: Grant, filter: TicketFilter, sort: TicketSort, page: Page) {
@@ -203,8 +217,8 @@ export function createTicketQueries(db: Db) {
   }
 
   /** The id of a ticket the caller may read, for sub-resources (messages, events). */
-  async function readableTicketId(grant: Grant, ref: TicketRef) {
-    const [row] = await currentExecutor(db)
+  async function readableTicketId(q: Tx, grant: Grant, ref: TicketRef) {
+    const [row] = await q
       .select({ id: tickets.id })
       .from(tickets)
       .where(and(refCondition(grant.workspaceId, ref), customerTickets(grant.customer)))
@@ -214,7 +228,10 @@ export function createTicketQueries(db: Db) {
 
   async function list(actor: Actor, filter: TicketFilter, sort: TicketSort, page: Page) {
     const grant = authorizeScoped(actor, 'tickets:read')
-    const q = currentExecutor(db)
+    return inWorkspace(db, grant.workspaceId, (q) => listIn(q, grant, filter, sort, page))
+  }
+
+  async function listIn(q: Tx, grant: Grant, filter: TicketFilter, sort: TicketSort, page: Page) {
     const { where, order, column, cursorOf, limit } = listShape(q, grant, filter, sort, page)
     const query = q
       .select({ ...ticketColumns, sortValue: column })
@@ -236,34 +253,26 @@ export function createTicketQueries(db: Db) {
 
     async get(actor: Actor, ref: TicketRef) {
       const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
-      const q = currentExecutor(db)
-      if (customer) return forCustomer(toTicket(await findView(q, workspaceId, ref, customer)))
-      // Outside a transaction the hot path runs a query built once; inside one it must use that transaction.
-      if (q !== db) return toTicket(await findView(q, workspaceId, ref))
-      const [row] =
-        'id' in ref
-          ? await viewById.execute({ workspaceId, id: ref.id })
-          : await viewByNumber.execute({ workspaceId, number: ref.number })
-      if (!row) throw TicketNotFound(describeRef(ref))
-      return toTicket(row)
+      return inWorkspace(db, workspaceId, async (q) => {
+        if (customer) return forCustomer(toTicket(await findView(q, workspaceId, ref, customer)))
+        const [row] = await viewByRef(q, workspaceId, ref)
+        if (!row) throw TicketNotFound(describeRef(ref))
+        return toTicket(row)
+      })
     },
 
     /** `get` as a JSON document (see `ticketDocument`) with the version for the ETag. */
     async getDocument(actor: Actor, ref: TicketRef): Promise<{ document: string; version: number }> {
       const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
-      const q = currentExecutor(db)
-      if (customer) {
-        const ticket = forCustomer(toTicket(await findView(q, workspaceId, ref, customer)))
-        return { document: JSON.stringify(ticket), version: ticket.version }
-      }
-      const [row] =
-        q !== db
-          ? await selectTicketDocuments(q, documentColumns).where(refCondition(workspaceId, ref)).limit(1)
-          : 'id' in ref
-            ? await documentById.execute({ workspaceId, id: ref.id })
-            : await documentByNumber.execute({ workspaceId, number: ref.number })
-      if (!row) throw TicketNotFound(describeRef(ref))
-      return row
+      return inWorkspace(db, workspaceId, async (q) => {
+        if (customer) {
+          const ticket = forCustomer(toTicket(await findView(q, workspaceId, ref, customer)))
+          return { document: JSON.stringify(ticket), version: ticket.version }
+        }
+        const [row] = await documentByRef(q, workspaceId, ref)
+        if (!row) throw TicketNotFound(describeRef(ref))
+        return row
+      })
     },
 
     list,
@@ -275,13 +284,14 @@ export function createTicketQueries(db: Db) {
         const { data, nextCursor } = await list(actor, filter, sort, page)
         return { documents: data.map((ticket) => JSON.stringify(ticket)), nextCursor }
       }
-      const q = currentExecutor(db)
-      const { where, order, column, cursorOf, limit } = listShape(q, grant, filter, sort, page)
-      const query = selectTicketDocuments(q, { id: tickets.id, sortValue: column })
-        .where(where)
-        .orderBy(...order)
-        .limit(limit)
-      const rows = await query.prepare(statementName(query.toSQL().sql)).execute()
+      const { rows, cursorOf } = await inWorkspace(db, grant.workspaceId, async (q) => {
+        const { where, order, column, limit, cursorOf } = listShape(q, grant, filter, sort, page)
+        const query = selectTicketDocuments(q, { id: tickets.id, sortValue: column })
+          .where(where)
+          .orderBy(...order)
+          .limit(limit)
+        return { rows: await query.prepare(statementName(query.toSQL().sql)).execute(), cursorOf }
+      })
       const { data, nextCursor } = paginate(rows, page.limit, (row) => cursorOf(row.sortValue, row.id))
       return { documents: data.map((row) => row.document), nextCursor }
     },
@@ -289,24 +299,26 @@ export function createTicketQueries(db: Db) {
     async listMessages(actor: Actor, ref: TicketRef, page: Page) {
       const grant = authorizeScoped(actor, 'tickets:read')
       const { workspaceId } = grant
-      const ticketId = await readableTicketId(grant, ref)
       const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
-      const rows = await currentExecutor(db)
-        .select()
-        .from(messages)
-        .where(
-          and(
-            eq(messages.workspaceId, workspaceId),
-            eq(messages.ticketId, ticketId),
-            // A customer never receives an internal note.
-            grant.customer ? eq(messages.visibility, 'public') : undefined,
-            after
-              ? sql`(${messages.createdAt}, ${messages.id}) > (${new Date(String(after[0]))}, ${after[1]})`
-              : undefined,
-          ),
-        )
-        .orderBy(asc(messages.createdAt), asc(messages.id))
-        .limit(page.limit + 1)
+      const rows = await inWorkspace(db, workspaceId, async (q) => {
+        const ticketId = await readableTicketId(q, grant, ref)
+        return q
+          .select()
+          .from(messages)
+          .where(
+            and(
+              eq(messages.workspaceId, workspaceId),
+              eq(messages.ticketId, ticketId),
+              // A customer never receives an internal note.
+              grant.customer ? eq(messages.visibility, 'public') : undefined,
+              after
+                ? sql`(${messages.createdAt}, ${messages.id}) > (${new Date(String(after[0]))}, ${after[1]})`
+                : undefined,
+            ),
+          )
+          .orderBy(asc(messages.createdAt), asc(messages.id))
+          .limit(page.limit + 1)
+      })
       const result = paginate(rows, page.limit, (m) => [m.createdAt.toISOString(), m.id])
       return { ...result, data: result.data.map(toMessage) }
     },
@@ -314,18 +326,20 @@ export function createTicketQueries(db: Db) {
     async getMessage(actor: Actor, ref: TicketRef, messageId: string) {
       const grant = authorizeScoped(actor, 'tickets:read')
       const { workspaceId } = grant
-      const ticketId = await readableTicketId(grant, ref)
-      const [row] = await currentExecutor(db)
-        .select()
-        .from(messages)
-        .where(
-          and(
-            eq(messages.workspaceId, workspaceId),
-            eq(messages.ticketId, ticketId),
-            eq(messages.id, messageId),
-            grant.customer ? eq(messages.visibility, 'public') : undefined,
-          ),
-        )
+      const [row] = await inWorkspace(db, workspaceId, async (q) => {
+        const ticketId = await readableTicketId(q, grant, ref)
+        return q
+          .select()
+          .from(messages)
+          .where(
+            and(
+              eq(messages.workspaceId, workspaceId),
+              eq(messages.ticketId, ticketId),
+              eq(messages.id, messageId),
+              grant.customer ? eq(messages.visibility, 'public') : undefined,
+            ),
+          )
+      })
       if (!row) throw MessageNotFound(messageId)
       return toMessage(row)
     },
@@ -334,8 +348,10 @@ export function createTicketQueries(db: Db) {
     async listEvents(actor: Actor, ref: TicketRef, page: Page) {
       const staff = authorize(actor, 'tickets:read')
       const grant: Grant = { workspaceId: staff.workspaceId, actor: staff, customer: null }
-      const ticketId = await readableTicketId(grant, ref)
-      return events.listForSubject(grant.workspaceId, 'ticket', ticketId, page)
+      return inWorkspace(db, grant.workspaceId, async (q) => {
+        const ticketId = await readableTicketId(q, grant, ref)
+        return events.listForSubject(q, grant.workspaceId, 'ticket', ticketId, page)
+      })
     },
   }
 }

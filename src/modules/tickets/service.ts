@@ -13,7 +13,8 @@ import {
   tickets,
   type ticketTypes,
 } from '../../db/schema/index.ts'
-import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
+import { inWorkspace } from '../../db/tenant.ts'
+import { currentExecutor, type Executor, type Tx } from '../../db/transaction.ts'
 import { invalid, Problem } from '../../lib/problem.ts'
 import type { TicketRef } from '../../lib/refs.ts'
 import { findOrCreateRequester, type RequesterRef } from '../contacts/service.ts'
@@ -79,7 +80,10 @@ export function sanitizeBodyHtml(html: string): string {
 
 export function createTicketsService(db: Db) {
   const queries = createTicketQueries(db)
-  const insertInGroup = createGroupCommitter(db, insertTickets)
+  // A group is one statement in one transaction, bound to the workspace the group is keyed by.
+  const insertInGroup = createGroupCommitter(db, (q, workspaceId, group: NewTicket[]) =>
+    inWorkspace(q as Db, workspaceId, (tx) => insertTickets(tx, workspaceId, group)),
+  )
 
   async function lockTicket(tx: Tx, grant: Grant, ref: TicketRef) {
     const [row] = await tx
@@ -123,8 +127,9 @@ export function createTicketsService(db: Db) {
     async create(actor: Actor, input: CreateTicketInput) {
       const grant = authorizeScoped(actor, 'tickets:write')
       const { workspaceId } = grant
-      const q = currentExecutor(db)
-      const requester = grant.customer ? await customerRequester(q, grant, input) : input.requester
+      const requester = grant.customer
+        ? await inWorkspace(db, workspaceId, (q) => customerRequester(q, grant, input))
+        : input.requester
       if (!requester) throw invalid('/requester', 'is required')
       const ticket: NewTicket = {
         actor,
@@ -143,14 +148,19 @@ export function createTicketsService(db: Db) {
         },
       }
       // An idempotent request runs in an ambient transaction of its own, which a group cannot join.
+      const ambient = currentExecutor(db) !== db
       const insert = (t: NewTicket) =>
-        q === db
-          ? insertInGroup(workspaceId, t)
-          : insertTickets(q, workspaceId, [t]).then(([o]) => o as InsertOutcome)
+        ambient
+          ? inWorkspace(db, workspaceId, (tx) => insertTickets(tx, workspaceId, [t])).then(
+              ([o]) => o as InsertOutcome,
+            )
+          : insertInGroup(workspaceId, t)
       let outcome = await insert(ticket)
       if (outcome.kind === 'requester_unsettled' && !('id' in requester)) {
         // Settle the requester first (a race lost, or an e-mail to link to this externalId), then create.
-        const contact = await findOrCreateRequester(q, actor, workspaceId, requester)
+        const contact = await inWorkspace(db, workspaceId, (tx) =>
+          findOrCreateRequester(tx, actor, workspaceId, requester),
+        )
         outcome = await insert({ ...ticket, requester: { id: contact.id } })
       }
       if (outcome.kind === 'invalid') {
@@ -174,7 +184,7 @@ export function createTicketsService(db: Db) {
           throw new Problem('forbidden', 'A contact may only mark their ticket solved (status: "solved").')
         }
       }
-      return inTransaction(db, async (tx) => {
+      return inWorkspace(db, workspaceId, async (tx) => {
         const current = await lockTicket(tx, grant, ref)
         if (expectedVersions && !expectedVersions.includes(current.version)) {
           throw new Problem(
@@ -240,7 +250,7 @@ export function createTicketsService(db: Db) {
       if (grant.customer && (visibility !== 'public' || input.author !== undefined)) {
         throw new Problem('forbidden', 'A contact writes public replies in their own name only.')
       }
-      return inTransaction(db, async (tx) => {
+      return inWorkspace(db, workspaceId, async (tx) => {
         const ticket = await lockTicket(tx, grant, ref)
         assertWritable(ticket.status, ticket.number)
         const customerId = grant.customer

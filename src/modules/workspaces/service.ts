@@ -4,6 +4,7 @@ import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { rowsOf } from '../../db/raw.ts'
 import { ticketCounters, workspaces } from '../../db/schema/index.ts'
+import { inWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, inTransaction } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
@@ -85,7 +86,7 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
       input: { name?: string; allowedOrigins?: string[]; rateLimits?: WorkspaceSettings['rateLimits'] },
     ) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
-      return inTransaction(db, async (tx) => {
+      return inWorkspace(db, workspaceId, async (tx) => {
         const [current] = await tx
           .select()
           .from(workspaces)
@@ -164,6 +165,7 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
     async list(actor: Actor, page: { limit: number; cursor?: string }) {
       authorize(actor, 'platform:workspaces')
       const after = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
+      // The platform operator's view across workspaces: no workspace to bind to.
       const rows = await currentExecutor(db)
         .select()
         .from(workspaces)
@@ -177,16 +179,15 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
     /** The caller's own workspace. */
     async current(actor: Actor) {
       const { workspaceId } = authorize(actor, 'workspace:read')
-      const [row] = await currentExecutor(db).select().from(workspaces).where(eq(workspaces.id, workspaceId))
+      const [row] = await inWorkspace(db, workspaceId, (q) =>
+        q.select().from(workspaces).where(eq(workspaces.id, workspaceId)),
+      )
       if (!row) throw new Problem('not_found', 'This workspace no longer exists.')
       return toWorkspace(row)
     },
 
     async bySlug(slug: string) {
-      const [row] = await currentExecutor(db)
-        .select()
-        .from(workspaces)
-        .where(and(eq(workspaces.slug, slug)))
+      const [row] = await currentExecutor(db).select().from(workspaces).where(eq(workspaces.slug, slug))
       return row ?? null
     },
   }

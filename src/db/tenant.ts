@@ -1,0 +1,35 @@
+import { sql } from 'drizzle-orm'
+import type { Db } from './client.ts'
+import { rowsOf } from './raw.ts'
+import { inTransaction, type Tx } from './transaction.ts'
+
+/** Transactions already bound, with their workspace: an idempotent request's ambient one is bound once. */
+const bound = new WeakMap<Tx, string>()
+
+/**
+ * Binds a transaction to a workspace: for the rest of it, statements run as the role atiende_tenant,
+ * under whose row-level security policies (migration 0004) only that workspace's rows can be read or
+ * written, whatever a query forgets to say. One statement, prepared once per connection.
+ */
+export async function bindWorkspace(tx: Tx, workspaceId: string): Promise<void> {
+  const current = bound.get(tx)
+  if (current === workspaceId) return
+  if (current) throw new Error('a transaction serves one workspace')
+  await rowsOf(
+    tx,
+    sql`select set_config('role', 'atiende_tenant', true), set_config('atiende.workspace_id', ${workspaceId}, true)`,
+  )
+  bound.set(tx, workspaceId)
+}
+
+/**
+ * Runs a service's work for one workspace: in a transaction bound to it (see `bindWorkspace`), or in
+ * the ambient one of an idempotent request, bound likewise. Every read and write of tenant data goes
+ * through here; only authentication and provisioning, which run before a workspace is known, do not.
+ */
+export function inWorkspace<T>(db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction(db, async (tx) => {
+    await bindWorkspace(tx, workspaceId)
+    return fn(tx)
+  })
+}
