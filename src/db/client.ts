@@ -60,18 +60,85 @@ export async function createPglite(dataDir?: string): Promise<PGlite> {
   return PGlite.create(dataDir ? { dataDir } : {})
 }
 
+/**
+ * Work on a server's tenant connections: a second pool whose connections run as atiende_tenant, each
+ * bound to one workspace at a time (row-level security, migration 0004). A connection keeps its
+ * binding between uses, so a run for the workspace it already serves costs no extra round trip; a run
+ * for another workspace first rebinds it. Nothing else ever uses these connections.
+ */
+export interface TenantRunner {
+  run<T>(workspaceId: string, transactional: boolean, fn: (q: Db) => Promise<T>): Promise<T>
+}
+const tenantRunners = new WeakMap<Db, TenantRunner>()
+export const tenantRunnerOf = (db: Db) => tenantRunners.get(db)
+
+const BIND =
+  "select set_config('role', 'atiende_tenant', false), set_config('atiende.workspace_id', $1, false)"
+
+function openTenantPool(url: string, poolSize: number, applicationName: string, logger?: QueryLogger) {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    application_name: `${applicationName}-tenant`,
+  })
+  pool.on('error', () => {})
+  const connections = new WeakMap<pg.PoolClient, { db: Db; workspaceId?: string }>()
+  const runner: TenantRunner = {
+    async run(workspaceId, transactional, fn) {
+      const client = await pool.connect()
+      let broken: Error | undefined
+      try {
+        let connection = connections.get(client)
+        if (!connection) {
+          const db = drizzlePg(client, {
+            schema,
+            casing: 'snake_case',
+            ...(logger && { logger }),
+          }) as unknown as Db
+          connection = { db }
+          connections.set(client, connection)
+        }
+        if (connection.workspaceId !== workspaceId) {
+          connection.workspaceId = undefined
+          logger?.logQuery(BIND)
+          await client.query({ name: 'atd_bind_workspace', text: BIND, values: [workspaceId] })
+          connection.workspaceId = workspaceId
+        }
+        const { db } = connection
+        return transactional ? await db.transaction((tx) => fn(tx as unknown as Db)) : await fn(db)
+      } catch (error) {
+        // A statement PostgreSQL refused leaves the connection sound; anything else may not have.
+        const sqlstate =
+          (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ??
+          (error as { code?: unknown }).code
+        if (typeof sqlstate !== 'string') broken = error as Error
+        throw error
+      } finally {
+        client.release(broken)
+      }
+    },
+  }
+  return { pool, runner }
+}
+
 function openPg(url: string, poolSize: number, applicationName = 'atiende', logger?: QueryLogger): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: applicationName })
   // An idle client's error (server restart, network drop) must not crash the process; the pool replaces it.
   pool.on('error', () => {})
   const db = drizzlePg(pool, { schema, casing: 'snake_case', ...(logger && { logger }) }) as unknown as Db
+  const tenant = openTenantPool(url, poolSize, applicationName, logger)
+  tenantRunners.set(db, tenant.runner)
   return {
     kind: 'pg',
     db,
     async ping() {
       await pool.query('select 1')
     },
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    poolStats: () => ({
+      total: pool.totalCount + tenant.pool.totalCount,
+      idle: pool.idleCount + tenant.pool.idleCount,
+      waiting: pool.waitingCount + tenant.pool.waitingCount,
+    }),
     async listen(channel, onMessage, onLost) {
       const client = new pg.Client({ connectionString: url, application_name: `${applicationName}-listen` })
       let stopping = false
@@ -90,7 +157,9 @@ function openPg(url: string, poolSize: number, applicationName = 'atiende', logg
         await client.end().catch(() => {})
       }
     },
-    close: () => pool.end(),
+    close: async () => {
+      await Promise.all([pool.end(), tenant.pool.end()])
+    },
   }
 }
 

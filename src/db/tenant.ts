@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
-import type { Db } from './client.ts'
+import { type Db, tenantRunnerOf } from './client.ts'
 import { rowsOf } from './raw.ts'
-import { inTransaction, type Tx } from './transaction.ts'
+import { currentTransaction, type Executor, inTransaction, type Tx } from './transaction.ts'
 
 /** Transactions already bound, with their workspace: an idempotent request's ambient one is bound once. */
 const bound = new WeakMap<Tx, string>()
@@ -28,8 +28,21 @@ export async function bindWorkspace(tx: Tx, workspaceId: string): Promise<void> 
  * through here; only authentication and provisioning, which run before a workspace is known, do not.
  */
 export function inWorkspace<T>(db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const runner = tenantRunnerOf(db)
+  if (runner && !currentTransaction()) return runner.run(workspaceId, true, fn as (q: Db) => Promise<T>)
   return inTransaction(db, async (tx) => {
     await bindWorkspace(tx, workspaceId)
     return fn(tx)
   })
+}
+
+/**
+ * `inWorkspace` for reads: on a server, statements run on a bound tenant connection without a
+ * transaction of their own (one round trip for one statement). Embedded PGlite has one connection,
+ * shared by every request, so there a read is a bound transaction too.
+ */
+export function readInWorkspace<T>(db: Db, workspaceId: string, fn: (q: Executor) => Promise<T>): Promise<T> {
+  const runner = tenantRunnerOf(db)
+  if (runner && !currentTransaction()) return runner.run(workspaceId, false, fn)
+  return inWorkspace(db, workspaceId, fn)
 }

@@ -33,3 +33,6 @@ export function inAmbientTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Pro
 export function currentExecutor(db: Db): Executor {
   return ambient.getStore() ?? db
 }
+
+/** The ambient transaction of an idempotent request, if one is open in this async context. */
+export const currentTransaction = (): Tx | undefined => ambient.getStore()

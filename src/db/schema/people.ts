@@ -41,6 +41,8 @@ export const contacts = pgTable(
     workspaceId: workspaceId().references(() => workspaces.id, { onDelete: 'cascade' }),
     id: id(),
     email: text('email'),
+    /** lower(email), kept by PostgreSQL: what e-mail lookups and uniqueness compare. */
+    emailKey: text('email_key').generatedAlwaysAs(sql`lower(email)`),
     name: text('name'),
     externalId: text('external_id'),
     phone: text('phone'),
@@ -58,10 +60,10 @@ export const contacts = pgTable(
       columns: [t.workspaceId, t.organizationId],
       foreignColumns: [organizations.workspaceId, organizations.id],
     }),
-    // E-mail is unique per workspace regardless of case; lower() keeps this portable (no citext).
-    uniqueIndex('contacts_email_key')
-      .on(t.workspaceId, sql`lower(${t.email})`)
-      .where(sql`${t.email} is not null`),
+    // E-mail is unique per workspace regardless of case, on a stored lower-case copy: under row-level
+    // security a condition like lower(email) = … (a function of the row that is not leakproof) may not
+    // be used as an index condition, while email_key = lower($1) may.
+    uniqueIndex('contacts_email_key').on(t.workspaceId, t.emailKey).where(sql`${t.emailKey} is not null`),
     uniqueIndex('contacts_external_id_key')
       .on(t.workspaceId, t.externalId)
       .where(sql`${t.externalId} is not null`),

@@ -3,7 +3,7 @@ import type { Actor, Role } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { authSessions, departmentMembers, departments, memberships, users } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
@@ -204,7 +204,7 @@ export function createAgentsService(db: Db, passwords: Passwords) {
 
     async get(actor: Actor, userId: string) {
       const { workspaceId } = authorize(actor, 'agents:read')
-      return toAgent(await inWorkspace(db, workspaceId, (q) => findAgent(q, workspaceId, userId)))
+      return toAgent(await readInWorkspace(db, workspaceId, (q) => findAgent(q, workspaceId, userId)))
     },
 
     async list(
@@ -214,7 +214,7 @@ export function createAgentsService(db: Db, passwords: Passwords) {
     ) {
       const { workspaceId } = authorize(actor, 'agents:read')
       const after = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
-      const rows = (await inWorkspace(db, workspaceId, (q) =>
+      const rows = (await readInWorkspace(db, workspaceId, (q) =>
         selectAgents(q, workspaceId)
           .where(
             and(
@@ -316,7 +316,7 @@ export function createAgentsService(db: Db, passwords: Passwords) {
     async byIds(actor: Actor, ids: readonly string[]) {
       const { workspaceId } = authorize(actor, 'agents:read')
       if (ids.length === 0) return []
-      const rows = (await inWorkspace(db, workspaceId, (q) =>
+      const rows = (await readInWorkspace(db, workspaceId, (q) =>
         selectAgents(q, workspaceId).where(
           and(eq(memberships.workspaceId, workspaceId), inArray(memberships.userId, [...new Set(ids)])),
         ),

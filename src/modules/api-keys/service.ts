@@ -3,7 +3,7 @@ import type { Actor, Scope } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Database, Db } from '../../db/client.ts'
 import { apiKeys } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
@@ -135,7 +135,7 @@ export function createApiKeysService(db: Db) {
     async list(actor: Actor, page: { limit: number; cursor?: string }) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
       const [afterCreated, afterId] = page.cursor ? decodeCursor(page.cursor, 2) : []
-      const rows = await inWorkspace(db, workspaceId, (q) =>
+      const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
           .from(apiKeys)

@@ -4,7 +4,7 @@ import type { Actor, ContactActor } from '../../auth/actor.ts'
 import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { contacts, contactTokenSecrets } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { Problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
@@ -132,7 +132,7 @@ export function createContactTokensService(db: Db, jwt: JWT) {
     /** Mints a token for a contact with the workspace's current secret (`POST /v1/contacts/{id}/token`). */
     async mint(actor: Actor, contactId: string, expiresInSeconds: number) {
       const { workspaceId } = authorize(actor, 'contacts:token')
-      const { contact, secret } = await inWorkspace(db, workspaceId, async (q) => {
+      const { contact, secret } = await readInWorkspace(db, workspaceId, async (q) => {
         const [contact] = await q
           .select({
             id: contacts.id,
@@ -166,7 +166,7 @@ export function createContactTokensService(db: Db, jwt: JWT) {
 
     async listSecrets(actor: Actor) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
-      const rows = await inWorkspace(db, workspaceId, (q) =>
+      const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
           .from(contactTokenSecrets)

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
 import type { Db } from '../../db/client.ts'
 import { apiKeys, contacts, users } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
+import { readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, type Executor } from '../../db/transaction.ts'
 import { Problem } from '../../lib/problem.ts'
 import { toContact } from '../contacts/service.ts'
@@ -11,7 +11,7 @@ import { toContact } from '../contacts/service.ts'
 export async function describeActor(db: Db, actor: Actor) {
   if (actor.kind === 'anonymous') throw new Problem('unauthorized', 'A bearer token is required.')
   if (actor.kind === 'platform') return describe(currentExecutor(db), actor)
-  return inWorkspace(db, actor.workspaceId, (q) => describe(q, actor))
+  return readInWorkspace(db, actor.workspaceId, (q) => describe(q, actor))
 }
 
 async function describe(q: Executor, actor: Actor) {

@@ -4,7 +4,7 @@ import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { contacts, tickets } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
@@ -17,7 +17,7 @@ export const ContactNotFound = problem('not_found', 'Contact %s not found')
 export type ContactRow = typeof contacts.$inferSelect
 
 export function toContact(row: ContactRow) {
-  const { workspaceId: _ws, anonymizedAt: _anonymized, ...visible } = row
+  const { workspaceId: _ws, anonymizedAt: _anonymized, emailKey: _key, ...visible } = row
   return jsonDates(visible)
 }
 
@@ -27,7 +27,7 @@ export type RequesterRef =
   | { email: string; name?: string }
 
 const byEmail = (workspaceId: string, email: string) =>
-  and(eq(contacts.workspaceId, workspaceId), sql`lower(${contacts.email}) = lower(${email})`)
+  and(eq(contacts.workspaceId, workspaceId), sql`${contacts.emailKey} = lower(${email})`)
 const byExternalId = (workspaceId: string, externalId: string) =>
   and(eq(contacts.workspaceId, workspaceId), eq(contacts.externalId, externalId))
 
@@ -255,7 +255,7 @@ export function createContactsService(db: Db) {
   return {
     async get(actor: Actor, id: string) {
       const { workspaceId } = authorize(actor, 'contacts:read')
-      const [row] = await inWorkspace(db, workspaceId, (q) =>
+      const [row] = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
           .from(contacts)
@@ -267,7 +267,7 @@ export function createContactsService(db: Db) {
 
     async getByExternalId(actor: Actor, externalId: string) {
       const { workspaceId } = authorize(actor, 'contacts:read')
-      const [row] = await inWorkspace(db, workspaceId, (q) =>
+      const [row] = await readInWorkspace(db, workspaceId, (q) =>
         q.select().from(contacts).where(byExternalId(workspaceId, externalId)),
       )
       if (!row) throw new Problem('not_found', `No contact has externalId "${externalId}".`)
@@ -278,14 +278,14 @@ export function createContactsService(db: Db) {
       const { workspaceId } = authorize(actor, 'contacts:read')
       const before = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
       const pattern = filter.q ? `%${filter.q.replace(/[\\%_]/g, '\\$&')}%` : undefined
-      const rows = await inWorkspace(db, workspaceId, (q) =>
+      const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
           .from(contacts)
           .where(
             and(
               eq(contacts.workspaceId, workspaceId),
-              filter.email ? sql`lower(${contacts.email}) = lower(${filter.email})` : undefined,
+              filter.email ? sql`${contacts.emailKey} = lower(${filter.email})` : undefined,
               filter.externalId ? eq(contacts.externalId, filter.externalId) : undefined,
               filter.organizationId ? eq(contacts.organizationId, filter.organizationId) : undefined,
               filter.blocked === undefined ? undefined : eq(contacts.blocked, filter.blocked),
@@ -402,7 +402,7 @@ export function createContactsService(db: Db) {
     /** Asserts the contact exists in the caller's workspace (for `/v1/contacts/{id}/tickets`). */
     async assertExists(actor: Actor, id: string) {
       const { workspaceId } = authorize(actor, 'contacts:read')
-      const [row] = await inWorkspace(db, workspaceId, (q) =>
+      const [row] = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select({ id: contacts.id })
           .from(contacts)
@@ -421,7 +421,7 @@ export function createContactsService(db: Db) {
           ? or(eq(contacts.id, customer.contactId), eq(contacts.organizationId, customer.organizationId))
           : eq(contacts.id, customer.contactId)
         : undefined
-      const rows = await inWorkspace(db, workspaceId, (q) =>
+      const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
           .from(contacts)

@@ -4,7 +4,7 @@ import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { departmentMembers, departments, memberships, tickets } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
@@ -147,7 +147,7 @@ export function createDepartmentsService(db: Db) {
     async list(actor: Actor, page: { limit: number; cursor?: string | undefined }) {
       const { workspaceId, customer } = authorizeScoped(actor, 'catalog:read')
       const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
-      const rows = await inWorkspace(db, workspaceId, (q) =>
+      const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select({ department: departments, memberIds: memberIdsOf })
           .from(departments)
@@ -177,7 +177,7 @@ export function createDepartmentsService(db: Db) {
     async get(actor: Actor, ref: string) {
       const { workspaceId, customer } = authorizeScoped(actor, 'catalog:read')
       return toDepartment(
-        await inWorkspace(db, workspaceId, (q) => find(q, workspaceId, ref, customer !== null)),
+        await readInWorkspace(db, workspaceId, (q) => find(q, workspaceId, ref, customer !== null)),
         customer !== null,
       )
     },
@@ -293,7 +293,7 @@ export function createDepartmentsService(db: Db) {
     async byIds(actor: Actor, ids: readonly string[]) {
       const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
       if (ids.length === 0) return []
-      const rows = await inWorkspace(db, workspaceId, (q) =>
+      const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select({ department: departments, memberIds: memberIdsOf })
           .from(departments)

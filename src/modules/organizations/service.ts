@@ -4,7 +4,7 @@ import { authorize, authorizeScoped, can } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { contacts, organizations, tickets } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
@@ -87,7 +87,7 @@ export function createOrganizationsService(db: Db) {
 
   async function get(actor: Actor, id: string) {
     const { workspaceId } = authorize(actor, 'contacts:read')
-    const [row] = await inWorkspace(db, workspaceId, (q) =>
+    const [row] = await readInWorkspace(db, workspaceId, (q) =>
       q
         .select()
         .from(organizations)
@@ -140,7 +140,7 @@ export function createOrganizationsService(db: Db) {
     ) {
       const { workspaceId } = authorize(actor, 'contacts:read')
       const before = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
-      const rows = await inWorkspace(db, workspaceId, (q) =>
+      const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
           .from(organizations)
@@ -296,7 +296,7 @@ export function createOrganizationsService(db: Db) {
         ids = ids.filter((id) => id === actor.organizationId)
         if (ids.length === 0) return []
       }
-      const rows = await inWorkspace(db, workspaceId, (q) =>
+      const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
           .from(organizations)

@@ -4,7 +4,7 @@ import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { departments, priorities, tickets } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, type Executor, inTransaction, type Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
@@ -101,7 +101,7 @@ export function createPrioritiesService(db: Db) {
     async list(actor: Actor, page: { limit: number; cursor?: string | undefined }) {
       const { workspaceId } = authorizeScoped(actor, 'catalog:read')
       const after = page.cursor ? Number(decodeCursor(page.cursor, 1)[0]) : undefined
-      const rows = await inWorkspace(db, workspaceId, (q) =>
+      const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
           .from(priorities)
@@ -120,7 +120,7 @@ export function createPrioritiesService(db: Db) {
 
     async get(actor: Actor, ref: string) {
       const { workspaceId } = authorizeScoped(actor, 'catalog:read')
-      return toPriority(await inWorkspace(db, workspaceId, (q) => find(q, workspaceId, ref)))
+      return toPriority(await readInWorkspace(db, workspaceId, (q) => find(q, workspaceId, ref)))
     },
 
     create(actor: Actor, input: PriorityInput & { name: string; slug: string; rank: number }) {
@@ -240,7 +240,7 @@ export function createPrioritiesService(db: Db) {
     async byIds(actor: Actor, ids: readonly string[]): Promise<PriorityRow[]> {
       const { workspaceId } = authorizeScoped(actor, 'tickets:read')
       if (ids.length === 0) return []
-      return inWorkspace(db, workspaceId, (q) =>
+      return readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
           .from(priorities)

@@ -85,7 +85,7 @@ with input as (
     where workspace_id = $1 and i.req_id is null and external_id = i.req_external_id
     union all
     select id, name, email, external_id, organization_id from contacts
-    where workspace_id = $1 and i.req_id is null and i.req_external_id is null and lower(email) = lower(i.req_email)
+    where workspace_id = $1 and i.req_id is null and i.req_external_id is null and email_key = lower(i.req_email)
     limit 1
   ) f on true
 ), new_contact as (

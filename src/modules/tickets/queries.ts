@@ -17,8 +17,8 @@ import { authorize, authorizeScoped, type Grant } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { statementName } from '../../db/raw.ts'
 import { messages, priorities, tickets } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
-import type { Tx } from '../../db/transaction.ts'
+import { readInWorkspace } from '../../db/tenant.ts'
+import type { Executor, Tx } from '../../db/transaction.ts'
 import { type CursorValue, decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
 import { invalid, problem } from '../../lib/problem.ts'
@@ -145,30 +145,36 @@ export function createTicketQueries(db: Db) {
   const byId = and(inWorkspaceParam, eq(tickets.id, sql.placeholder('id')))
   const byNumber = and(inWorkspaceParam, eq(tickets.number, sql.placeholder('number')))
   const documentColumns = { version: tickets.version }
-  const viewByRef = (q: Tx, workspaceId: string, ref: TicketRef) =>
+  // Built once per connection (a tenant connection keeps its drizzle handle), not once per request.
+  const prepared = new WeakMap<Executor, ReturnType<typeof prepareHot>>()
+  const prepareHot = (q: Executor) => ({
+    viewById: selectTicketViews(q).where(byId).limit(1).prepare('ticket_view_by_id'),
+    viewByNumber: selectTicketViews(q).where(byNumber).limit(1).prepare('ticket_view_by_number'),
+    documentById: selectTicketDocuments(q, documentColumns)
+      .where(byId)
+      .limit(1)
+      .prepare('ticket_document_by_id'),
+    documentByNumber: selectTicketDocuments(q, documentColumns)
+      .where(byNumber)
+      .limit(1)
+      .prepare('ticket_document_by_number'),
+  })
+  const hot = (q: Executor) => {
+    let statements = prepared.get(q)
+    if (!statements) {
+      statements = prepareHot(q)
+      prepared.set(q, statements)
+    }
+    return statements
+  }
+  const viewByRef = (q: Executor, workspaceId: string, ref: TicketRef) =>
     'id' in ref
-      ? selectTicketViews(q)
-          .where(byId)
-          .limit(1)
-          .prepare('ticket_view_by_id')
-          .execute({ workspaceId, id: ref.id })
-      : selectTicketViews(q)
-          .where(byNumber)
-          .limit(1)
-          .prepare('ticket_view_by_number')
-          .execute({ workspaceId, number: ref.number })
-  const documentByRef = (q: Tx, workspaceId: string, ref: TicketRef) =>
+      ? hot(q).viewById.execute({ workspaceId, id: ref.id })
+      : hot(q).viewByNumber.execute({ workspaceId, number: ref.number })
+  const documentByRef = (q: Executor, workspaceId: string, ref: TicketRef) =>
     'id' in ref
-      ? selectTicketDocuments(q, documentColumns)
-          .where(byId)
-          .limit(1)
-          .prepare('ticket_document_by_id')
-          .execute({ workspaceId, id: ref.id })
-      : selectTicketDocuments(q, documentColumns)
-          .where(byNumber)
-          .limit(1)
-          .prepare('ticket_document_by_number')
-          .execute({ workspaceId, number: ref.number })
+      ? hot(q).documentById.execute({ workspaceId, id: ref.id })
+      : hot(q).documentByNumber.execute({ workspaceId, number: ref.number })
 
   /** Where, order and cursor of a list request, shared by the list of views and the list of documents. */
   function listShape(q: Db | Tx, grant: Grant, filter: TicketFilter, sort: TicketSort, page: Page) {
@@ -217,7 +223,7 @@ export function createTicketQueries(db: Db) {
   }
 
   /** The id of a ticket the caller may read, for sub-resources (messages, events). */
-  async function readableTicketId(q: Tx, grant: Grant, ref: TicketRef) {
+  async function readableTicketId(q: Executor, grant: Grant, ref: TicketRef) {
     const [row] = await q
       .select({ id: tickets.id })
       .from(tickets)
@@ -228,10 +234,10 @@ export function createTicketQueries(db: Db) {
 
   async function list(actor: Actor, filter: TicketFilter, sort: TicketSort, page: Page) {
     const grant = authorizeScoped(actor, 'tickets:read')
-    return inWorkspace(db, grant.workspaceId, (q) => listIn(q, grant, filter, sort, page))
+    return readInWorkspace(db, grant.workspaceId, (q) => listIn(q, grant, filter, sort, page))
   }
 
-  async function listIn(q: Tx, grant: Grant, filter: TicketFilter, sort: TicketSort, page: Page) {
+  async function listIn(q: Executor, grant: Grant, filter: TicketFilter, sort: TicketSort, page: Page) {
     const { where, order, column, cursorOf, limit } = listShape(q, grant, filter, sort, page)
     const query = q
       .select({ ...ticketColumns, sortValue: column })
@@ -253,7 +259,7 @@ export function createTicketQueries(db: Db) {
 
     async get(actor: Actor, ref: TicketRef) {
       const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
-      return inWorkspace(db, workspaceId, async (q) => {
+      return readInWorkspace(db, workspaceId, async (q) => {
         if (customer) return forCustomer(toTicket(await findView(q, workspaceId, ref, customer)))
         const [row] = await viewByRef(q, workspaceId, ref)
         if (!row) throw TicketNotFound(describeRef(ref))
@@ -264,7 +270,7 @@ export function createTicketQueries(db: Db) {
     /** `get` as a JSON document (see `ticketDocument`) with the version for the ETag. */
     async getDocument(actor: Actor, ref: TicketRef): Promise<{ document: string; version: number }> {
       const { workspaceId, customer } = authorizeScoped(actor, 'tickets:read')
-      return inWorkspace(db, workspaceId, async (q) => {
+      return readInWorkspace(db, workspaceId, async (q) => {
         if (customer) {
           const ticket = forCustomer(toTicket(await findView(q, workspaceId, ref, customer)))
           return { document: JSON.stringify(ticket), version: ticket.version }
@@ -284,7 +290,7 @@ export function createTicketQueries(db: Db) {
         const { data, nextCursor } = await list(actor, filter, sort, page)
         return { documents: data.map((ticket) => JSON.stringify(ticket)), nextCursor }
       }
-      const { rows, cursorOf } = await inWorkspace(db, grant.workspaceId, async (q) => {
+      const { rows, cursorOf } = await readInWorkspace(db, grant.workspaceId, async (q) => {
         const { where, order, column, limit, cursorOf } = listShape(q, grant, filter, sort, page)
         const query = selectTicketDocuments(q, { id: tickets.id, sortValue: column })
           .where(where)
@@ -300,7 +306,7 @@ export function createTicketQueries(db: Db) {
       const grant = authorizeScoped(actor, 'tickets:read')
       const { workspaceId } = grant
       const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
-      const rows = await inWorkspace(db, workspaceId, async (q) => {
+      const rows = await readInWorkspace(db, workspaceId, async (q) => {
         const ticketId = await readableTicketId(q, grant, ref)
         return q
           .select()
@@ -326,7 +332,7 @@ export function createTicketQueries(db: Db) {
     async getMessage(actor: Actor, ref: TicketRef, messageId: string) {
       const grant = authorizeScoped(actor, 'tickets:read')
       const { workspaceId } = grant
-      const [row] = await inWorkspace(db, workspaceId, async (q) => {
+      const [row] = await readInWorkspace(db, workspaceId, async (q) => {
         const ticketId = await readableTicketId(q, grant, ref)
         return q
           .select()
@@ -348,7 +354,7 @@ export function createTicketQueries(db: Db) {
     async listEvents(actor: Actor, ref: TicketRef, page: Page) {
       const staff = authorize(actor, 'tickets:read')
       const grant: Grant = { workspaceId: staff.workspaceId, actor: staff, customer: null }
-      return inWorkspace(db, grant.workspaceId, async (q) => {
+      return readInWorkspace(db, grant.workspaceId, async (q) => {
         const ticketId = await readableTicketId(q, grant, ref)
         return events.listForSubject(q, grant.workspaceId, 'ticket', ticketId, page)
       })

@@ -13,7 +13,7 @@ import {
   tickets,
   type ticketTypes,
 } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, type Executor, type Tx } from '../../db/transaction.ts'
 import { invalid, Problem } from '../../lib/problem.ts'
 import type { TicketRef } from '../../lib/refs.ts'
@@ -128,7 +128,7 @@ export function createTicketsService(db: Db) {
       const grant = authorizeScoped(actor, 'tickets:write')
       const { workspaceId } = grant
       const requester = grant.customer
-        ? await inWorkspace(db, workspaceId, (q) => customerRequester(q, grant, input))
+        ? await readInWorkspace(db, workspaceId, (q) => customerRequester(q, grant, input))
         : input.requester
       if (!requester) throw invalid('/requester', 'is required')
       const ticket: NewTicket = {

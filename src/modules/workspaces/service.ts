@@ -4,7 +4,7 @@ import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { rowsOf } from '../../db/raw.ts'
 import { ticketCounters, workspaces } from '../../db/schema/index.ts'
-import { inWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, inTransaction } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
@@ -179,7 +179,7 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
     /** The caller's own workspace. */
     async current(actor: Actor) {
       const { workspaceId } = authorize(actor, 'workspace:read')
-      const [row] = await inWorkspace(db, workspaceId, (q) =>
+      const [row] = await readInWorkspace(db, workspaceId, (q) =>
         q.select().from(workspaces).where(eq(workspaces.id, workspaceId)),
       )
       if (!row) throw new Problem('not_found', 'This workspace no longer exists.')
