@@ -82,22 +82,28 @@ function openTenantPool(url: string, poolSize: number, applicationName: string, 
     application_name: `${applicationName}-tenant`,
   })
   pool.on('error', () => {})
-  const connections = new WeakMap<pg.PoolClient, { db: Db; workspaceId?: string }>()
+  const connections = new WeakMap<pg.PoolClient, { db: Db; workspaceId?: string; lost: boolean }>()
   const runner: TenantRunner = {
     async run(workspaceId, transactional, fn) {
       const client = await pool.connect()
-      let broken: Error | undefined
-      try {
-        let connection = connections.get(client)
-        if (!connection) {
-          const db = drizzlePg(client, {
-            schema,
-            casing: 'snake_case',
-            ...(logger && { logger }),
-          }) as unknown as Db
-          connection = { db }
-          connections.set(client, connection)
+      let connection = connections.get(client)
+      if (!connection) {
+        const db = drizzlePg(client, {
+          schema,
+          casing: 'snake_case',
+          ...(logger && { logger }),
+        }) as unknown as Db
+        const created: { db: Db; workspaceId?: string; lost: boolean } = { db, lost: false }
+        // A connection that failed is dropped at release, not handed to the next request.
+        const lose = () => {
+          created.lost = true
         }
+        client.on('error', lose)
+        client.on('end', lose)
+        connection = created
+        connections.set(client, connection)
+      }
+      try {
         if (connection.workspaceId !== workspaceId) {
           connection.workspaceId = undefined
           logger?.logQuery(BIND)
@@ -106,15 +112,10 @@ function openTenantPool(url: string, poolSize: number, applicationName: string, 
         }
         const { db } = connection
         return transactional ? await db.transaction((tx) => fn(tx as unknown as Db)) : await fn(db)
-      } catch (error) {
-        // A statement PostgreSQL refused leaves the connection sound; anything else may not have.
-        const sqlstate =
-          (error as { code?: unknown; cause?: { code?: unknown } }).cause?.code ??
-          (error as { code?: unknown }).code
-        if (typeof sqlstate !== 'string') broken = error as Error
-        throw error
       } finally {
-        client.release(broken)
+        // An unbound connection (its binding failed half-way) or a lost one is not reused.
+        const unsound = connection.lost || connection.workspaceId !== workspaceId
+        client.release(unsound ? new Error('tenant connection not reusable') : undefined)
       }
     },
   }

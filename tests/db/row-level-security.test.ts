@@ -178,3 +178,23 @@ t.test("the services' statements run bound to the caller's workspace", async (t)
   t.ok(bind >= 0, 'the request bound its transaction')
   t.ok(list > bind, 'before it read the tickets')
 })
+
+t.test('a tenant connection stays bound between requests of its workspace, errors included', async (t) => {
+  const bindings = () => ctx.queries.filter((q) => q.includes("set_config('role', 'atiende_tenant'")).length
+  // (The tests above deleted A's first tickets.)
+  const { number } = (await a.api.post('/v1/tickets', ticketBody())).body
+  await a.api.get(`/v1/tickets/${number}`)
+  ctx.queries.length = 0
+  for (let i = 0; i < 10; i++) {
+    t.equal((await a.api.get('/v1/tickets/999999')).status, 404)
+    t.equal((await a.api.get(`/v1/tickets/${number}`)).status, 200)
+  }
+  if (ctx.db.engine === 'pglite') {
+    // One connection for everything: each request binds its own transaction.
+    t.equal(bindings(), 20)
+  } else {
+    t.equal(bindings(), 0, 'sequential requests of one workspace reuse a bound connection, after a 404 too')
+    await b.api.get('/v1/tickets')
+    t.equal(bindings(), 1, 'another workspace rebinds it')
+  }
+})
