@@ -177,6 +177,7 @@ export async function buildApp(config: Config, database: Database, logStream?: D
   })
   await app.register(rateLimits, {
     settings: (id) => services.workspaces.settings(id),
+    cachedSettings: (id) => services.workspaces.cachedSettings(id),
     defaults: {
       apiKey: config.RATE_LIMIT_API_KEY_PER_MINUTE,
       agent: config.RATE_LIMIT_AGENT_PER_MINUTE,

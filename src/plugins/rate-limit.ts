@@ -17,6 +17,8 @@ export interface RateLimitDefaults {
 export interface RateLimitOptions {
   defaults: RateLimitDefaults
   settings: (workspaceId: string) => Promise<WorkspaceSettings>
+  /** The settings if held fresh in memory: most requests then decide without awaiting anything. */
+  cachedSettings: (workspaceId: string) => WorkspaceSettings | undefined
 }
 
 /** Whose budget a request spends: its credential's, or its address's when it has none. */
@@ -41,7 +43,7 @@ const limited = (url: string) => url.startsWith('/v1/') || url.startsWith('/grap
  * set its own per-minute budgets. Counted in memory per instance (@fastify/rate-limit's store).
  */
 export default fp<RateLimitOptions>(
-  async function limits(app: FastifyInstance, { defaults, settings }) {
+  async function limits(app: FastifyInstance, { defaults, settings, cachedSettings }) {
     await app.register(rateLimit, {
       global: true,
       // After authentication, so the budget is the credential's.
@@ -50,12 +52,14 @@ export default fp<RateLimitOptions>(
       enableDraftSpec: true,
       allowList: (request: FastifyRequest) => request.actor.kind === 'platform' || !limited(request.url),
       keyGenerator: (request: FastifyRequest) => budgetKey(request.actor, request.ip),
-      max: async (request: FastifyRequest) => {
+      max: ((request: FastifyRequest): number | Promise<number> => {
         const { actor } = request
         if (actor.kind === 'anonymous' || actor.kind === 'platform') return defaults.anonymous
-        const own = (await settings(actor.workspaceId)).rateLimits
-        return own[actor.kind] ?? defaults[actor.kind]
-      },
+        const kind = actor.kind
+        const held = cachedSettings(actor.workspaceId)
+        if (held) return held.rateLimits[kind] ?? defaults[kind]
+        return settings(actor.workspaceId).then((own) => own.rateLimits[kind] ?? defaults[kind])
+      }) as (request: FastifyRequest) => number, // the plugin awaits whatever `max` returns
       errorResponseBuilder: (_request, context) =>
         new Problem(
           'rate_limited',

@@ -54,6 +54,12 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
   let originsCache: { origins: Set<string>; until: number } | undefined
 
   return {
+    /** The settings when this instance holds them fresh, without a round trip (hot paths ask this first). */
+    cachedSettings(workspaceId: string): WorkspaceSettings | undefined {
+      const cached = settingsCache.get(workspaceId)
+      return cached && cached.until > Date.now() ? cached.settings : undefined
+    },
+
     async settings(workspaceId: string): Promise<WorkspaceSettings> {
       const cached = settingsCache.get(workspaceId)
       if (cached && cached.until > Date.now()) return cached.settings
