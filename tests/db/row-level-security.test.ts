@@ -136,9 +136,6 @@ t.test(
       return tx.select().from(tickets)
     })
     t.match(await refusal(off), /row-level security/, 'row_security = off is an error, not a bypass')
-    const escape = inWorkspace(db, a.id, (tx) =>
-      rowsOf(tx, sql`select set_config('role', current_user, true)`),
-    )
     const [role] = await rowsOf<{ super: boolean; bypass: boolean }>(
       db,
       sql`select rolsuper as super, rolbypassrls as bypass from pg_roles where rolname = 'atiende_tenant'`,
