@@ -72,6 +72,9 @@ export interface TenantRunner {
 const tenantRunners = new WeakMap<Db, TenantRunner>()
 export const tenantRunnerOf = (db: Db) => tenantRunners.get(db)
 
+/** A request waits this long for a pooled connection, then fails (503) rather than hanging. */
+const CONNECT_TIMEOUT_MS = 10_000
+
 const BIND =
   "select set_config('role', 'atiende_tenant', false), set_config('atiende.workspace_id', $1, false)"
 
@@ -123,7 +126,12 @@ function openTenantPool(url: string, poolSize: number, applicationName: string, 
 }
 
 function openPg(url: string, poolSize: number, applicationName = 'atiende', logger?: QueryLogger): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: applicationName })
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    application_name: applicationName,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  })
   // An idle client's error (server restart, network drop) must not crash the process; the pool replaces it.
   pool.on('error', () => {})
   const db = drizzlePg(pool, { schema, casing: 'snake_case', ...(logger && { logger }) }) as unknown as Db

@@ -26,8 +26,11 @@ export interface IdempotencyOptions {
 export default fp<IdempotencyOptions>(
   async function idempotency(app: FastifyInstance, { db }) {
     app.addHook('onRoute', (route) => {
-      // REST commands only: /graphql is a POST too, but it is a query language, not one command.
-      if (route.method !== 'POST' || !route.url.startsWith('/v1/')) return
+      // REST commands only: /graphql is a POST too, but it is a query language, not one command. Sign-in
+      // is not replayable: a replay would hand out the same tokens again, and a refresh must commit its
+      // revocation of a reused token even though it answers 401.
+      if (route.method !== 'POST' || !route.url.startsWith('/v1/') || route.config?.notIdempotent === true)
+        return
       const handler = route.handler as RouteHandlerMethod
       route.handler = async function idempotentHandler(this: FastifyInstance, request, reply) {
         const key = request.headers['idempotency-key']
@@ -64,12 +67,14 @@ async function runOnce(
   const scope = actorScope(actor, request.ip)
   const requestHash = sha256(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
   const now = new Date()
+  // The workspace the command runs bound to: its stored response is written under the same binding.
+  const workspaceId = 'workspaceId' in actor ? actor.workspaceId : null
   const [claimed] = await db
     .insert(idempotencyKeys)
     .values({
       scope,
       key,
-      workspaceId: 'workspaceId' in actor ? actor.workspaceId : null,
+      workspaceId,
       requestHash,
       state: 'processing',
       lockedAt: now,
@@ -78,6 +83,7 @@ async function runOnce(
     .onConflictDoUpdate({
       target: [idempotencyKeys.scope, idempotencyKeys.key],
       set: {
+        workspaceId,
         requestHash,
         state: 'processing',
         lockedAt: now,
@@ -171,5 +177,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The response carries a one-time secret: remember that the request ran, never what it answered. */
     revealsSecret?: boolean
+    /** The route ignores `Idempotency-Key` (sign-in). */
+    notIdempotent?: boolean
   }
 }

@@ -26,6 +26,11 @@ t.test('a workspace lists its origins; they are normalized and shown on the work
     (await ws.api.patch('/v1/workspace', { allowedOrigins: ['https://x.example.com/path'] })).status,
     400,
   )
+  t.equal(
+    (await ws.api.patch('/v1/workspace', { allowedOrigins: ['http://a:99999'] })).status,
+    400,
+    'a bad port',
+  )
   const viewer = await ctx.agent(ws, 'viewer')
   t.equal((await viewer.api.patch('/v1/workspace', { name: 'Mine now' })).status, 403)
 })

@@ -116,7 +116,9 @@ export async function addMember(
   input: CreateAgentInput,
 ): Promise<AgentRow> {
   const email = input.email.trim()
-  const [existing] = await tx.select().from(users).where(sql`lower(${users.email}) = lower(${email})`)
+  // Never the password hash: the tenant role may not read it (migration 0006).
+  const person = { id: users.id, email: users.email, name: users.name }
+  const [existing] = await tx.select(person).from(users).where(sql`lower(${users.email}) = lower(${email})`)
   if (existing && input.password !== undefined) {
     throw new Problem(
       'conflict',
@@ -133,7 +135,7 @@ export async function addMember(
       await tx
         .insert(users)
         .values({ email, name: input.name, passwordHash: await passwords.hash(input.password as string) })
-        .returning()
+        .returning(person)
     )[0]
   if (!user) throw new Error('insert returned no row')
   const [membership] = await tx
@@ -174,6 +176,12 @@ export function createAgentsService(db: Db, passwords: Passwords) {
       current.deactivatedAt === null &&
       (next.active === false || (next.role ?? 'owner') !== 'owner')
     if (!losesOwner) return
+    // Two owners demoting each other at once: both wait here, so the second sees the first's change.
+    await tx
+      .select({ userId: memberships.userId })
+      .from(memberships)
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.role, 'owner')))
+      .for('update')
     const [others] = await tx
       .select({ n: sql<number>`count(*)::int` })
       .from(memberships)
@@ -250,8 +258,22 @@ export function createAgentsService(db: Db, passwords: Passwords) {
     },
 
     /** Changes role, name, departments or activity; deactivating ends the agent's sessions at once. */
-    update(actor: Actor, userId: string, input: UpdateAgentInput) {
+    async update(actor: Actor, userId: string, input: UpdateAgentInput) {
       const { workspaceId } = authorize(actor, 'agents:write')
+      // The name is the person's, shared by every workspace they work in: one workspace may not rename
+      // someone who also works for another. Asked as the owner, before the workspace-bound transaction
+      // (whose row-level security rightly hides other workspaces).
+      if (input.name !== undefined) {
+        const [elsewhere] = await db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(memberships)
+          .where(and(eq(memberships.userId, userId), ne(memberships.workspaceId, workspaceId)))
+        if ((elsewhere?.n ?? 0) > 0) {
+          throw new Problem('conflict', 'This person also works in another workspace; only they can change their name.', {
+            errors: [{ path: '/name', message: 'belongs to the person, who works in several workspaces' }],
+          })
+        }
+      }
       return inWorkspace(db, workspaceId, async (tx) => {
         await tx
           .select({ userId: memberships.userId })
@@ -284,7 +306,6 @@ export function createAgentsService(db: Db, passwords: Passwords) {
           }
         }
         if (input.name !== undefined && input.name !== current.name) {
-          // The name is the person's, shared by every workspace they work in.
           await tx.update(users).set({ name: input.name, updatedAt: new Date() }).where(eq(users.id, userId))
           changes.name = [current.name, input.name]
         }

@@ -127,6 +127,8 @@ export function createApiKeysService(db: Db) {
 
     create(actor: Actor, input: { name: string; scopes: Scope[] }) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
+      // An admin key can make owners, so only an owner (or the root key) issues one.
+      if (input.scopes.includes('admin')) authorize(actor, 'workspace:owner')
       return inWorkspace(db, workspaceId, (tx) =>
         issueApiKey(tx, actor, workspaceId, input.name, input.scopes),
       )
@@ -163,6 +165,11 @@ export function createApiKeysService(db: Db) {
     async revoke(actor: Actor, id: string) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
       await inWorkspace(db, workspaceId, async (tx) => {
+        const [target] = await tx
+          .select({ scopes: apiKeys.scopes })
+          .from(apiKeys)
+          .where(and(eq(apiKeys.workspaceId, workspaceId), eq(apiKeys.id, id)))
+        if (target?.scopes.includes('admin')) authorize(actor, 'workspace:owner')
         const [row] = await tx
           .update(apiKeys)
           .set({ revokedAt: new Date() })

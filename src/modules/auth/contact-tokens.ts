@@ -185,6 +185,10 @@ export function createContactTokensService(db: Db, jwt: JWT) {
     rotateSecret(actor: Actor, graceMinutes: number) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
       const rotated = inWorkspace(db, workspaceId, async (tx) => {
+        // Rotations of one workspace take turns: each replaces the current secret the last one made.
+        await tx.execute(
+          sql`select pg_advisory_xact_lock(hashtext(${`contact-token-secret:${workspaceId}`}))`,
+        )
         const [previous] = await tx
           .update(contactTokenSecrets)
           .set({ expiresAt: sql`now() + make_interval(mins => ${graceMinutes})` })

@@ -26,7 +26,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/auth/login',
     {
-      config: { revealsSecret: true },
+      config: { revealsSecret: true, notIdempotent: true },
       schema: {
         tags,
         summary: 'Sign an agent in',
@@ -43,7 +43,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/auth/refresh',
     {
-      config: { revealsSecret: true },
+      config: { revealsSecret: true, notIdempotent: true },
       schema: {
         tags,
         summary: 'Rotate a refresh token',
@@ -60,6 +60,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/auth/logout',
     {
+      config: { notIdempotent: true },
       schema: {
         tags,
         summary: 'End a session',

@@ -82,46 +82,46 @@ export function createSessionsService(db: Db, jwt: JWT, passwords: Passwords, se
     )
     .prepare('live_agent_session')
 
-  /** Refuses a sign-in while the account or the address has used up its failures in the window. */
-  async function assertNotThrottled(keys: { key: string; limit: number }[]) {
+  /**
+   * Counts a sign-in attempt against the account and the address before the password is checked, in
+   * one statement, so parallel guesses cannot all pass a check made before any of them was counted;
+   * refuses it (429) when either has used up its attempts in the window. A success gives them back.
+   */
+  async function countAttempt(keys: { key: string; limit: number }[]) {
+    const restart = sql`${loginThrottle.windowStartedAt} <= now() - make_interval(secs => ${settings.failureWindowSeconds})`
     const rows = await db
-      .select()
-      .from(loginThrottle)
-      .where(
-        inArray(
-          loginThrottle.key,
-          keys.map((k) => k.key),
-        ),
-      )
+      .insert(loginThrottle)
+      .values(keys.map(({ key }) => ({ key, failures: 1, windowStartedAt: sql`now()` })))
+      .onConflictDoUpdate({
+        target: loginThrottle.key,
+        set: {
+          failures: sql`case when ${restart} then 1 else ${loginThrottle.failures} + 1 end`,
+          windowStartedAt: sql`case when ${restart} then now() else ${loginThrottle.windowStartedAt} end`,
+        },
+      })
+      .returning()
     const now = Date.now()
     let retryAfterMs = 0
     for (const row of rows) {
       const limit = keys.find((k) => k.key === row.key)?.limit ?? Number.POSITIVE_INFINITY
-      const endsAt = row.windowStartedAt.getTime() + windowMs
-      if (row.failures >= limit && endsAt > now) retryAfterMs = Math.max(retryAfterMs, endsAt - now)
+      if (row.failures > limit)
+        retryAfterMs = Math.max(retryAfterMs, row.windowStartedAt.getTime() + windowMs - now)
     }
     if (retryAfterMs > 0) {
-      const seconds = Math.ceil(retryAfterMs / 1000)
+      const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000))
       throw new Problem('rate_limited', `Too many failed sign-ins; try again in ${seconds} seconds.`, {
         headers: { 'retry-after': String(seconds) },
       })
     }
   }
 
-  async function recordFailure(keys: string[]) {
-    const restart = sql`${loginThrottle.windowStartedAt} <= now() - make_interval(secs => ${settings.failureWindowSeconds})`
-    for (const key of keys) {
-      await db
-        .insert(loginThrottle)
-        .values({ key, failures: 1, windowStartedAt: sql`now()` })
-        .onConflictDoUpdate({
-          target: loginThrottle.key,
-          set: {
-            failures: sql`case when ${restart} then 1 else ${loginThrottle.failures} + 1 end`,
-            windowStartedAt: sql`case when ${restart} then now() else ${loginThrottle.windowStartedAt} end`,
-          },
-        })
-    }
+  /** A successful sign-in: the account starts afresh, and the address gets its attempt back. */
+  async function forgiveAttempt(accountKey: string, ipKey: string) {
+    await db.delete(loginThrottle).where(eq(loginThrottle.key, accountKey))
+    await db
+      .update(loginThrottle)
+      .set({ failures: sql`greatest(${loginThrottle.failures} - 1, 0)` })
+      .where(eq(loginThrottle.key, ipKey))
   }
 
   async function issueRefreshToken(q: Tx, sessionId: string) {
@@ -156,7 +156,7 @@ export function createSessionsService(db: Db, jwt: JWT, passwords: Passwords, se
         { key: `account:${email}`, limit: settings.failuresPerAccount },
         { key: `ip:${ip}`, limit: settings.failuresPerIp },
       ]
-      await assertNotThrottled(throttleKeys)
+      await countAttempt(throttleKeys)
       const [user] = await db.select().from(users).where(sql`lower(${users.email}) = ${email}`)
       const valid = await passwords.verify(user?.passwordHash ?? null, input.password)
       // An account without an active membership answers like a wrong password.
@@ -168,10 +168,7 @@ export function createSessionsService(db: Db, jwt: JWT, passwords: Passwords, se
               .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
               .where(and(eq(memberships.userId, user.id), isNull(memberships.deactivatedAt)))
           : []
-      if (!user || active.length === 0) {
-        await recordFailure(throttleKeys.map((k) => k.key))
-        throw wrongCredentials()
-      }
+      if (!user || active.length === 0) throw wrongCredentials()
       const wanted = input.workspace
       const chosen = wanted
         ? active.find((m) => m.slug === wanted || (isUuid(wanted) && m.workspaceId === wanted))
@@ -186,7 +183,7 @@ export function createSessionsService(db: Db, jwt: JWT, passwords: Passwords, se
             : `is required: this agent belongs to ${active.map((m) => m.slug).join(', ')}`,
         )
       }
-      await db.delete(loginThrottle).where(eq(loginThrottle.key, `account:${email}`))
+      await forgiveAttempt(`account:${email}`, `ip:${ip}`)
       if (user.passwordHash && passwords.needsRehash(user.passwordHash)) {
         await db
           .update(users)

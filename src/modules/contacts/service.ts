@@ -429,7 +429,12 @@ export function createContactsService(db: Db) {
             and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, [...new Set(ids)]), visible),
           ),
       )
-      return rows.map(toContact)
+      // A colleague's phone and the integrator's metadata are the staff's, not another customer's.
+      return rows.map((row) =>
+        customer && row.id !== customer.contactId
+          ? { ...toContact(row), phone: null, metadata: {} }
+          : toContact(row),
+      )
     },
   }
 }

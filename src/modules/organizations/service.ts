@@ -304,7 +304,12 @@ export function createOrganizationsService(db: Db) {
             and(eq(organizations.workspaceId, workspaceId), inArray(organizations.id, [...new Set(ids)])),
           ),
       )
-      return rows.map(toOrganization)
+      // A customer learns their organization's name, not how the staff describe it.
+      return rows.map((row) =>
+        customer
+          ? { ...toOrganization(row), externalId: null, domains: [], metadata: {} }
+          : toOrganization(row),
+      )
     },
   }
 }

@@ -89,11 +89,22 @@ export function createPrioritiesService(db: Db) {
   }
 
   /** Exactly one priority is the default: naming a new one unsets the old in the same transaction. */
-  async function takeDefault(tx: Tx, workspaceId: string) {
-    await tx
+  async function takeDefault(tx: Tx, actor: Actor, workspaceId: string) {
+    const previous = await tx
       .update(priorities)
       .set({ isDefault: false, updatedAt: new Date() })
       .where(and(eq(priorities.workspaceId, workspaceId), eq(priorities.isDefault, true)))
+      .returning({ id: priorities.id })
+    for (const { id } of previous) {
+      await recordEvent(tx, {
+        workspaceId,
+        type: 'priority.updated',
+        subjectType: 'priority',
+        subjectId: id,
+        actor,
+        changes: { isDefault: [true, false] },
+      })
+    }
   }
 
   return {
@@ -126,7 +137,7 @@ export function createPrioritiesService(db: Db) {
     create(actor: Actor, input: PriorityInput & { name: string; slug: string; rank: number }) {
       const { workspaceId } = authorize(actor, 'catalog:write')
       return write(workspaceId, async (tx) => {
-        if (input.isDefault) await takeDefault(tx, workspaceId)
+        if (input.isDefault) await takeDefault(tx, actor, workspaceId)
         const [row] = await tx
           .insert(priorities)
           .values({ ...input, workspaceId })
@@ -158,7 +169,7 @@ export function createPrioritiesService(db: Db) {
         }
         const changes = diff(current, input)
         if (Object.keys(changes).length === 0) return toPriority(current)
-        if (input.isDefault && !current.isDefault) await takeDefault(tx, workspaceId)
+        if (input.isDefault && !current.isDefault) await takeDefault(tx, actor, workspaceId)
         const [row] = await tx
           .update(priorities)
           .set({ ...input, updatedAt: new Date() })
@@ -218,10 +229,21 @@ export function createPrioritiesService(db: Db) {
           }
         }
         await moveTickets(tx, actor, workspaceId, 'priorityId', current.id, target?.id ?? null)
-        await tx
+        const released = await tx
           .update(departments)
           .set({ defaultPriorityId: null, updatedAt: new Date() })
           .where(and(eq(departments.workspaceId, workspaceId), eq(departments.defaultPriorityId, current.id)))
+          .returning({ id: departments.id })
+        for (const { id } of released) {
+          await recordEvent(tx, {
+            workspaceId,
+            type: 'department.updated',
+            subjectType: 'department',
+            subjectId: id,
+            actor,
+            changes: { defaultPriorityId: [current.id, null] },
+          })
+        }
         await tx
           .delete(priorities)
           .where(and(eq(priorities.workspaceId, workspaceId), eq(priorities.id, current.id)))

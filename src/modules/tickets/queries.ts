@@ -21,7 +21,7 @@ import { readInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
 import { type CursorValue, decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
-import { invalid, problem } from '../../lib/problem.ts'
+import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid, type TicketRef } from '../../lib/refs.ts'
 import { events } from '../events/service.ts'
 import { customerTickets, forCustomer } from './access.ts'
@@ -98,8 +98,13 @@ function assigneeCondition(grant: Grant, values: string[]) {
   )
 }
 
-function filterConditions(q: Db | Tx, grant: Grant, f: TicketFilter): (SQL | undefined)[] {
+function filterConditions(q: Executor, grant: Grant, f: TicketFilter): (SQL | undefined)[] {
   const { workspaceId } = grant
+  // A customer never sees assignees or tags, so may not filter by them either (the answer would tell).
+  const staffOnly = (['assignee', 'assigneeId', 'tag'] as const).filter((field) => f[field] !== undefined)
+  if (grant.customer && staffOnly.length > 0) {
+    throw new Problem('forbidden', `A contact may not filter tickets by ${staffOnly.join(', ')}.`)
+  }
   const priorityIds = f.priority?.filter(isUuid) ?? []
   const prioritySlugs = f.priority?.filter((p) => !isUuid(p)) ?? []
   const prioritiesBySlug = q
@@ -177,7 +182,7 @@ export function createTicketQueries(db: Db) {
       : hot(q).documentByNumber.execute({ workspaceId, number: ref.number })
 
   /** Where, order and cursor of a list request, shared by the list of views and the list of documents. */
-  function listShape(q: Db | Tx, grant: Grant, filter: TicketFilter, sort: TicketSort, page: Page) {
+  function listShape(q: Executor, grant: Grant, filter: TicketFilter, sort: TicketSort, page: Page) {
     const descending = sort.startsWith('-')
     const field = (descending ? sort.slice(1) : sort) as keyof typeof sortColumns
     const column = sortColumns[field]

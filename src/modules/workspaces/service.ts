@@ -8,7 +8,7 @@ import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, inTransaction } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
-import { Problem } from '../../lib/problem.ts'
+import { invalid, Problem } from '../../lib/problem.ts'
 import { addMember, toAgent } from '../agents/service.ts'
 import { issueApiKey } from '../api-keys/service.ts'
 import { createContactTokenSecret } from '../auth/contact-tokens.ts'
@@ -37,7 +37,13 @@ const toWorkspace = ({ settings, ...row }: WorkspaceRow) => ({
 })
 
 /** An origin as browsers send it: scheme, host and port, lower case, no path or trailing slash. */
-export const normalizeOrigin = (origin: string) => new URL(origin).origin.toLowerCase()
+export function normalizeOrigin(origin: string) {
+  try {
+    return new URL(origin).origin.toLowerCase()
+  } catch {
+    throw invalid('/allowedOrigins', `is not a browser origin: ${origin}`)
+  }
+}
 
 const SETTINGS_CACHE_MS = 30_000
 

@@ -80,6 +80,19 @@ t.test('an unknown e-mail and a wrong password get the same answer, and failures
   t.equal(lockedUnknown.status, 429, 'an unknown account locks the same way')
 })
 
+t.test('parallel guesses are counted before any password is checked', async (t) => {
+  const ws = await ctx.createWorkspace()
+  const agent = await ctx.agent(ws, 'agent')
+  const guesses = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      ctx.anonymous.post('/v1/auth/login', { email: agent.email, password: `guess number ${i}` }),
+    ),
+  )
+  const statuses = guesses.map((g) => g.status)
+  t.equal(statuses.filter((s) => s === 401).length, 3, 'exactly the three allowed guesses were checked')
+  t.equal(statuses.filter((s) => s === 429).length, 7)
+})
+
 t.test('a success clears the account failures; the address limit is separate', async (t) => {
   const strict = await buildTestApp(t, { LOGIN_FAILURES_PER_ACCOUNT: '2', LOGIN_FAILURES_PER_IP: '4' })
   const ws = await strict.createWorkspace()
@@ -170,7 +183,10 @@ t.test('access tokens: expired, forged or malformed ones are refused', async (t)
   t.equal((await ctx.as(forged).get('/v1/me')).status, 401, 'signed with another key')
   const [head, , sig] = agent.accessToken.split('.')
   const otherWs = Buffer.from(
-    JSON.stringify({ ...claims, ws: me.body.workspaceId.replace(/.$/, '0') }),
+    JSON.stringify({
+      ...claims,
+      ws: me.body.workspaceId.replace(/.$/, (c: string) => (c === '0' ? '1' : '0')),
+    }),
   ).toString('base64url')
   t.equal((await ctx.as(`${head}.${otherWs}.${sig}`).get('/v1/me')).status, 401, 'claims edited')
   t.equal((await ctx.as('ey.not.ajwt').get('/v1/me')).status, 401)
@@ -245,6 +261,13 @@ t.test('an agent of several workspaces names the one to sign in to', async (t) =
     workspace: 'not-mine',
   })
   t.equal(elsewhere.status, 400)
+  const renamed = await b.api.patch(`/v1/agents/${agent.id}`, { name: 'Renamed by B' })
+  t.equal(renamed.status, 409, 'nor renames a person who also works elsewhere')
+  t.equal(
+    (await b.api.patch(`/v1/agents/${agent.id}`, { role: 'viewer', departmentIds: [] })).status,
+    200,
+    'their role here is B’s',
+  )
 })
 
 t.test('agents: owners alone make owners, and the last owner stays', async (t) => {
@@ -311,4 +334,43 @@ t.test('agents are listed with filters and departments', async (t) => {
   })
   t.equal(badDept.status, 400)
   t.equal((await ws.api.get('/v1/agents/00000000-0000-4000-8000-000000000000')).status, 404)
+})
+
+t.test(
+  'an Idempotency-Key changes nothing for sign-in: a replayed refresh token still revokes',
+  async (t) => {
+    const ws = await ctx.createWorkspace()
+    const agent = await ctx.agent(ws, 'agent')
+    const next = await ctx.anonymous.post('/v1/auth/refresh', { refreshToken: agent.refreshToken })
+    t.equal(next.status, 200)
+    const replay = await ctx.anonymous.post(
+      '/v1/auth/refresh',
+      { refreshToken: agent.refreshToken },
+      { 'idempotency-key': `replay-${process.pid}` },
+    )
+    t.equal(replay.status, 401)
+    t.equal(
+      (await ctx.anonymous.post('/v1/auth/refresh', { refreshToken: next.body.refreshToken })).status,
+      401,
+      'the session stays revoked',
+    )
+  },
+)
+
+t.test('only owners (or the root key) issue or revoke admin keys, which can make owners', async (t) => {
+  const ws = await ctx.createWorkspace()
+  const admin = await ctx.agent(ws, 'admin')
+  const owner = await ctx.agent(ws, 'owner')
+  t.equal((await admin.api.post('/v1/api-keys', { name: 'x', scopes: ['admin'] })).status, 403)
+  t.equal((await admin.api.post('/v1/api-keys', { name: 'x', scopes: ['tickets:read'] })).status, 201)
+  const rootKeys = await admin.api.get('/v1/api-keys')
+  const root = rootKeys.body.data.find((k: { scopes: string[] }) => k.scopes.includes('admin'))
+  t.equal(
+    (await admin.api.delete(`/v1/api-keys/${root.id}`)).status,
+    403,
+    "an admin cannot revoke the owner's key",
+  )
+  const minted = await owner.api.post('/v1/api-keys', { name: 'y', scopes: ['admin'] })
+  t.equal(minted.status, 201)
+  t.equal((await owner.api.delete(`/v1/api-keys/${minted.body.id}`)).status, 204)
 })
