@@ -269,9 +269,13 @@ export function createAgentsService(db: Db, passwords: Passwords) {
           .from(memberships)
           .where(and(eq(memberships.userId, userId), ne(memberships.workspaceId, workspaceId)))
         if ((elsewhere?.n ?? 0) > 0) {
-          throw new Problem('conflict', 'This person also works in another workspace; only they can change their name.', {
-            errors: [{ path: '/name', message: 'belongs to the person, who works in several workspaces' }],
-          })
+          throw new Problem(
+            'conflict',
+            'This person also works in another workspace; only they can change their name.',
+            {
+              errors: [{ path: '/name', message: 'belongs to the person, who works in several workspaces' }],
+            },
+          )
         }
       }
       return inWorkspace(db, workspaceId, async (tx) => {
