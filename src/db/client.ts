@@ -72,7 +72,7 @@ export interface TenantRunner {
 const tenantRunners = new WeakMap<Db, TenantRunner>()
 export const tenantRunnerOf = (db: Db) => tenantRunners.get(db)
 
-/** A request waits this long for a pooled connection, then fails (503) rather than hanging. */
+/** A request waits this long for a pooled connection, then fails rather than hanging. */
 const CONNECT_TIMEOUT_MS = 10_000
 
 const BIND =
@@ -83,6 +83,7 @@ function openTenantPool(url: string, poolSize: number, applicationName: string, 
     connectionString: url,
     max: poolSize,
     application_name: `${applicationName}-tenant`,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   })
   pool.on('error', () => {})
   const connections = new WeakMap<pg.PoolClient, { db: Db; workspaceId?: string; lost: boolean }>()

@@ -264,6 +264,8 @@ export function createAgentsService(db: Db, passwords: Passwords) {
       // someone who also works for another. Asked as the owner, before the workspace-bound transaction
       // (whose row-level security rightly hides other workspaces).
       if (input.name !== undefined) {
+        // Only about an agent of the caller's workspace (404 otherwise, telling nothing of elsewhere).
+        await readInWorkspace(db, workspaceId, (q) => findAgent(q, workspaceId, userId))
         const [elsewhere] = await db
           .select({ n: sql<number>`count(*)::int` })
           .from(memberships)
