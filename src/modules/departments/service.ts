@@ -11,7 +11,7 @@ import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 import { diff, recordEvent } from '../events/service.ts'
 import { resolvePriority } from '../priorities/service.ts'
-import { moveTickets } from '../tickets/move.ts'
+import { releaseTickets } from '../tickets/move.ts'
 
 export type DepartmentRow = typeof departments.$inferSelect
 export const DepartmentNotFound = problem('not_found', 'Department %s not found')
@@ -254,27 +254,14 @@ export function createDepartmentsService(db: Db) {
           .for('update')
         const target = moveTo ? await resolveDepartment(tx, workspaceId, moveTo, '/moveTo') : null
         if (target?.id === current.id) throw invalid('/moveTo', 'must be another department')
-        if (!target) {
-          const [open] = await tx
-            .select({ id: tickets.id })
-            .from(tickets)
-            .where(
-              and(
-                eq(tickets.workspaceId, workspaceId),
-                eq(tickets.departmentId, current.id),
-                notInArray(tickets.status, ['solved', 'closed']),
-              ),
-            )
-            .limit(1)
-          if (open) {
-            throw new Problem(
-              'conflict',
-              `Department "${current.slug}" still has open tickets; give moveTo to move them.`,
-            )
-          }
-        }
-        await moveTickets(tx, actor, workspaceId, 'departmentId', current.id, target?.id ?? null)
-        // Departments that defaulted to nothing else keep no reference to the one going.
+        await releaseTickets(
+          tx,
+          actor,
+          workspaceId,
+          'departmentId',
+          { id: current.id, label: `Department "${current.slug}"` },
+          target?.id ?? null,
+        )
         await tx
           .delete(departments)
           .where(and(eq(departments.workspaceId, workspaceId), eq(departments.id, current.id)))

@@ -10,7 +10,7 @@ import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 import { diff, recordEvent } from '../events/service.ts'
-import { moveTickets } from '../tickets/move.ts'
+import { releaseTickets } from '../tickets/move.ts'
 
 export type PriorityRow = typeof priorities.$inferSelect
 export const PriorityNotFound = problem('not_found', 'Priority %s not found')
@@ -209,26 +209,14 @@ export function createPrioritiesService(db: Db) {
         }
         const target = moveTo ? await resolvePriority(tx, workspaceId, moveTo, '/moveTo') : null
         if (target?.id === current.id) throw invalid('/moveTo', 'must be another priority')
-        if (!target) {
-          const [open] = await tx
-            .select({ id: tickets.id })
-            .from(tickets)
-            .where(
-              and(
-                eq(tickets.workspaceId, workspaceId),
-                eq(tickets.priorityId, current.id),
-                notInArray(tickets.status, ['solved', 'closed']),
-              ),
-            )
-            .limit(1)
-          if (open) {
-            throw new Problem(
-              'conflict',
-              `Priority "${current.slug}" still has open tickets; give moveTo to move them.`,
-            )
-          }
-        }
-        await moveTickets(tx, actor, workspaceId, 'priorityId', current.id, target?.id ?? null)
+        await releaseTickets(
+          tx,
+          actor,
+          workspaceId,
+          'priorityId',
+          { id: current.id, label: `Priority "${current.slug}"` },
+          target?.id ?? null,
+        )
         const released = await tx
           .update(departments)
           .set({ defaultPriorityId: null, updatedAt: new Date() })

@@ -1,6 +1,8 @@
-import { sql } from 'drizzle-orm'
+import { and, eq, notInArray, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
+import { tickets } from '../../db/schema/index.ts'
 import type { Tx } from '../../db/transaction.ts'
+import { Problem } from '../../lib/problem.ts'
 import { actorColumns } from '../events/service.ts'
 
 /**
@@ -41,4 +43,33 @@ export async function moveTickets(
           then jsonb_build_object('assigneeId', jsonb_build_array(assignee_before, assignee_after)) else '{}' end,
       now()
     from moved order by id`)
+}
+
+/**
+ * Empties a department or priority that is going away: its tickets move to `to`; without a target,
+ * unsolved tickets make it a 409 (they must go somewhere), and solved or closed ones are left without.
+ */
+export async function releaseTickets(
+  tx: Tx,
+  actor: Actor,
+  workspaceId: string,
+  field: 'departmentId' | 'priorityId',
+  from: { id: string; label: string },
+  to: string | null,
+) {
+  if (to === null) {
+    const [open] = await tx
+      .select({ id: tickets.id })
+      .from(tickets)
+      .where(
+        and(
+          eq(tickets.workspaceId, workspaceId),
+          eq(tickets[field], from.id),
+          notInArray(tickets.status, ['solved', 'closed']),
+        ),
+      )
+      .limit(1)
+    if (open) throw new Problem('conflict', `${from.label} still has open tickets; give moveTo to move them.`)
+  }
+  await moveTickets(tx, actor, workspaceId, field, from.id, to)
 }
