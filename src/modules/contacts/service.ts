@@ -178,6 +178,34 @@ function contactValues(input: ContactInput, current?: ContactRow) {
   return values
 }
 
+/** Applies a change to a locked contact and records it as one `contact.updated` event (none if nothing changes). */
+export async function updateContact(
+  tx: Tx,
+  actor: Actor,
+  workspaceId: string,
+  current: ContactRow,
+  input: ContactInput,
+) {
+  const next = contactValues(input, current)
+  const changes = diff(current, next)
+  if (Object.keys(changes).length === 0) return current
+  const [row] = await tx
+    .update(contacts)
+    .set({ ...next, updatedAt: new Date() })
+    .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, current.id)))
+    .returning()
+  if (!row) throw ContactNotFound(current.id)
+  await recordEvent(tx, {
+    workspaceId,
+    type: 'contact.updated',
+    subjectType: 'contact',
+    subjectId: row.id,
+    actor,
+    changes,
+  })
+  return row
+}
+
 export function createContactsService(db: Db) {
   async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     try {
@@ -221,33 +249,6 @@ export function createContactsService(db: Db) {
       subjectId: row.id,
       actor,
       changes: diff({} as ContactRow, pick(row)),
-    })
-    return row
-  }
-
-  async function updateContact(
-    tx: Tx,
-    actor: Actor,
-    workspaceId: string,
-    current: ContactRow,
-    input: ContactInput,
-  ) {
-    const next = contactValues(input, current)
-    const changes = diff(current, next)
-    if (Object.keys(changes).length === 0) return current
-    const [row] = await tx
-      .update(contacts)
-      .set({ ...next, updatedAt: new Date() })
-      .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, current.id)))
-      .returning()
-    if (!row) throw ContactNotFound(current.id)
-    await recordEvent(tx, {
-      workspaceId,
-      type: 'contact.updated',
-      subjectType: 'contact',
-      subjectId: row.id,
-      actor,
-      changes,
     })
     return row
   }

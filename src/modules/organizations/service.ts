@@ -10,7 +10,7 @@ import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
 import { Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
-import { ContactNotFound, toContact } from '../contacts/service.ts'
+import { ContactNotFound, toContact, updateContact } from '../contacts/service.ts'
 import { diff, recordEvent } from '../events/service.ts'
 import { normalizeDomain } from './domains.ts'
 
@@ -238,23 +238,12 @@ export function createOrganizationsService(db: Db) {
           .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)))
           .for('update')
         if (!contact) throw ContactNotFound(contactId)
-        const changes = diff(contact, { organizationId: id, organizationRole: role })
-        if (Object.keys(changes).length === 0) return toContact(contact)
-        const [row] = await tx
-          .update(contacts)
-          .set({ organizationId: id, organizationRole: role, updatedAt: new Date() })
-          .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)))
-          .returning()
-        if (!row) throw ContactNotFound(contactId)
-        await recordEvent(tx, {
-          workspaceId,
-          type: 'contact.updated',
-          subjectType: 'contact',
-          subjectId: contactId,
-          actor,
-          changes,
-        })
-        return toContact(row)
+        return toContact(
+          await updateContact(tx, actor, workspaceId, contact, {
+            organizationId: id,
+            organizationRole: role,
+          }),
+        )
       })
     },
 
@@ -262,9 +251,9 @@ export function createOrganizationsService(db: Db) {
       const { workspaceId } = authorize(actor, 'contacts:write')
       return write(workspaceId, async (tx) => {
         await lock(tx, workspaceId, id)
-        const [row] = await tx
-          .update(contacts)
-          .set({ organizationId: null, organizationRole: null, updatedAt: new Date() })
+        const [member] = await tx
+          .select()
+          .from(contacts)
           .where(
             and(
               eq(contacts.workspaceId, workspaceId),
@@ -272,16 +261,10 @@ export function createOrganizationsService(db: Db) {
               eq(contacts.organizationId, id),
             ),
           )
-          .returning()
-        if (!row) throw new Problem('not_found', `Contact ${contactId} is not a member of this organization.`)
-        await recordEvent(tx, {
-          workspaceId,
-          type: 'contact.updated',
-          subjectType: 'contact',
-          subjectId: contactId,
-          actor,
-          changes: { organizationId: [id, null] },
-        })
+          .for('update')
+        if (!member)
+          throw new Problem('not_found', `Contact ${contactId} is not a member of this organization.`)
+        await updateContact(tx, actor, workspaceId, member, { organizationId: null })
       })
     },
 

@@ -141,6 +141,9 @@ function filterConditions(q: Executor, grant: Grant, f: TicketFilter): (SQL | un
   ]
 }
 
+/** The messages a caller may read: a customer never receives an internal note. */
+const visibleTo = (grant: Grant) => (grant.customer ? eq(messages.visibility, 'public') : undefined)
+
 export const toMessage = ({ workspaceId: _ws, ...row }: typeof messages.$inferSelect) => jsonDates(row)
 
 export function createTicketQueries(db: Db) {
@@ -320,8 +323,7 @@ export function createTicketQueries(db: Db) {
             and(
               eq(messages.workspaceId, workspaceId),
               eq(messages.ticketId, ticketId),
-              // A customer never receives an internal note.
-              grant.customer ? eq(messages.visibility, 'public') : undefined,
+              visibleTo(grant),
               after
                 ? sql`(${messages.createdAt}, ${messages.id}) > (${new Date(String(after[0]))}, ${after[1]})`
                 : undefined,
@@ -347,7 +349,7 @@ export function createTicketQueries(db: Db) {
               eq(messages.workspaceId, workspaceId),
               eq(messages.ticketId, ticketId),
               eq(messages.id, messageId),
-              grant.customer ? eq(messages.visibility, 'public') : undefined,
+              visibleTo(grant),
             ),
           )
       })
