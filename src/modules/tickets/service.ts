@@ -21,6 +21,7 @@ import { findOrCreateRequester, type RequesterRef } from '../contacts/service.ts
 import { resolveDepartment } from '../departments/service.ts'
 import { type Changes, diff, recordEvent } from '../events/service.ts'
 import { resolvePriority } from '../priorities/service.ts'
+import { slaTicketOf, startTimersOfNewTickets, syncTicketTimers } from '../sla/timers.ts'
 import { customerTickets, forCustomer } from './access.ts'
 import { type InsertOutcome, insertTickets, type NewTicket } from './insert-tickets.ts'
 import { assertTransition, assertWritable, statusTimestamps, type TicketStatus } from './lifecycle.ts'
@@ -29,6 +30,9 @@ import { normalizeTags } from './tags.ts'
 import { type TicketRow, toTicket } from './view.ts'
 
 type Channel = (typeof channels)[number]
+
+/** The fields an SLA policy's conditions and clocks depend on: a change to one re-matches the timers. */
+const slaFields = ['status', 'priorityId', 'departmentId', 'type', 'tags', 'organizationId']
 type TicketType = (typeof ticketTypes)[number]
 
 export interface NewMessage {
@@ -82,7 +86,7 @@ export function createTicketsService(db: Db) {
   const queries = createTicketQueries(db)
   // A group is one statement in one transaction, bound to the workspace the group is keyed by.
   const insertInGroup = createGroupCommitter(db, (q, workspaceId, group: NewTicket[]) =>
-    inWorkspace(q as Db, workspaceId, (tx) => insertTickets(tx, workspaceId, group)),
+    inWorkspace(q as Db, workspaceId, (tx) => insertWithTimers(tx, workspaceId, group)),
   )
 
   async function lockTicket(tx: Tx, grant: Grant, ref: TicketRef) {
@@ -151,7 +155,7 @@ export function createTicketsService(db: Db) {
       const ambient = currentExecutor(db) !== db
       const insert = (t: NewTicket) =>
         ambient
-          ? inWorkspace(db, workspaceId, (tx) => insertTickets(tx, workspaceId, [t])).then(
+          ? inWorkspace(db, workspaceId, (tx) => insertWithTimers(tx, workspaceId, [t])).then(
               ([o]) => o as InsertOutcome,
             )
           : insertInGroup(workspaceId, t)
@@ -226,6 +230,16 @@ export function createTicketsService(db: Db) {
         if (Object.keys(changes).length === 0) return viewOf(tx, grant, current)
         const now = new Date()
         const timestamps = next.status ? statusTimestamps(current.status, next.status, now) : {}
+        if (slaFields.some((field) => field in changes)) {
+          const plan = await syncTicketTimers(
+            tx,
+            workspaceId,
+            slaTicketOf({ ...current, ...next, ...timestamps }),
+            { kind: 'changed', from: current.status },
+            now,
+          )
+          Object.assign(timestamps, { slaNextDueAt: plan.nextDueAt, slaBreached: plan.breached })
+        }
         Object.assign(changes, diff(current, timestamps))
         await tx
           .update(tickets)
@@ -269,6 +283,18 @@ export function createTicketsService(db: Db) {
           if (ticket.status === 'new') next.status = 'open'
         }
         const timestamps = next.status ? statusTimestamps(ticket.status, next.status, now) : {}
+        if (visibility === 'public') {
+          const plan = await syncTicketTimers(
+            tx,
+            workspaceId,
+            slaTicketOf({ ...ticket, ...next, ...timestamps }),
+            customerId
+              ? { kind: 'customerMessage', answered: ticket.firstRespondedAt !== null, from: ticket.status }
+              : { kind: 'staffReply', from: ticket.status },
+            now,
+          )
+          Object.assign(timestamps, { slaNextDueAt: plan.nextDueAt, slaBreached: plan.breached })
+        }
         const [message] = await tx
           .insert(messages)
           .values({
@@ -302,6 +328,14 @@ export function createTicketsService(db: Db) {
       })
     },
   }
+}
+
+/** Creates tickets (see `insertTickets`) and starts their SLA timers in the same transaction. */
+async function insertWithTimers(tx: Tx, workspaceId: string, group: NewTicket[]): Promise<InsertOutcome[]> {
+  const outcomes = await insertTickets(tx, workspaceId, group)
+  const created = outcomes.flatMap((o) => (o.kind === 'created' ? [o.view.ticket] : []))
+  await startTimersOfNewTickets(tx, workspaceId, created)
+  return outcomes
 }
 
 /** The contact whose words a message carries, when an integration relays the customer; null for staff. */

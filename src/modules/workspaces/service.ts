@@ -16,6 +16,7 @@ import type { Passwords } from '../auth/passwords.ts'
 import { seedDepartments } from '../departments/service.ts'
 import { diff, recordEvent } from '../events/service.ts'
 import { seedPriorities } from '../priorities/service.ts'
+import { seedSla } from '../sla/defaults.ts'
 
 /** What a workspace decides for itself: the browser origins it serves and its request rates. */
 export interface WorkspaceSettings {
@@ -157,6 +158,7 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
         await tx.insert(ticketCounters).values({ workspaceId: workspace.id, lastNumber: 0 })
         await seedPriorities(tx, workspace.id)
         await seedDepartments(tx, workspace.id)
+        await seedSla(tx, workspace.id)
         await recordEvent(tx, {
           workspaceId: workspace.id,
           type: 'workspace.created',

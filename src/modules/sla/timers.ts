@@ -1,0 +1,213 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import { events, slaTimers, tickets } from '../../db/schema/index.ts'
+import type { Executor } from '../../db/transaction.ts'
+import { type CalendarDefinition, businessCalendarOf } from './calendars.ts'
+import {
+  calendarTime,
+  type Happening,
+  type PolicyRow,
+  planTimers,
+  type SlaContext,
+  type SlaTicket,
+  type TimerDraft,
+  type TimerPlan,
+  type TimerRow,
+} from './engine.ts'
+
+interface ContextRow {
+  policies: Pick<PolicyRow, 'id' | 'enabled' | 'conditions' | 'targets'>[]
+  calendars: (CalendarDefinition & { isDefault: boolean })[]
+  departments: Record<string, string>
+}
+
+/** The workspace's policies (in order), calendars and department calendars, in one statement. */
+export async function loadSlaContext(q: Executor, workspaceId: string): Promise<SlaContext> {
+  const result = await q.execute(sql`select
+    (select coalesce(json_agg(json_build_object('id', p.id, 'enabled', p.enabled, 'conditions', p.conditions,
+      'targets', p.targets) order by p.position, p.created_at), '[]') from sla_policies p
+      where p.workspace_id = ${workspaceId}) as policies,
+    (select coalesce(json_agg(json_build_object('id', c.id, 'version', c.version, 'timeZone', c.time_zone,
+      'intervals', c.intervals, 'holidays', c.holidays, 'holidayRegions', c.holiday_regions,
+      'isDefault', c.is_default)), '[]') from business_calendars c where c.workspace_id = ${workspaceId}) as calendars,
+    (select coalesce(json_object_agg(d.id, d.calendar_id), '{}') from departments d
+      where d.workspace_id = ${workspaceId} and d.calendar_id is not null) as departments`)
+  const row = (result as unknown as { rows: ContextRow[] }).rows[0] as ContextRow
+  return contextOf(row)
+}
+
+function contextOf(row: ContextRow): SlaContext {
+  const calendars = new Map(row.calendars.map((c) => [c.id, c]))
+  return {
+    policies: row.policies as PolicyRow[],
+    defaultCalendarId: row.calendars.find((c) => c.isDefault)?.id ?? null,
+    departmentCalendars: new Map(Object.entries(row.departments)),
+    calendar: (id) => {
+      const definition = id === null ? undefined : calendars.get(id)
+      return definition ? businessCalendarOf(definition) : calendarTime
+    },
+  }
+}
+
+export function slaTicketOf(row: {
+  id: string
+  status: string
+  priorityId: string | null
+  departmentId: string | null
+  channel: string
+  type: string | null
+  organizationId: string | null
+  tags: string[]
+  firstRespondedAt: Date | null
+}): SlaTicket {
+  return {
+    id: row.id,
+    status: row.status,
+    priorityId: row.priorityId,
+    departmentId: row.departmentId,
+    channel: row.channel,
+    type: row.type,
+    organizationId: row.organizationId,
+    tags: row.tags,
+    firstRespondedAt: row.firstRespondedAt,
+  }
+}
+
+export async function timersOf(q: Executor, workspaceId: string, ticketIds: string[]): Promise<TimerRow[]> {
+  if (ticketIds.length === 0) return []
+  return q
+    .select()
+    .from(slaTimers)
+    .where(and(eq(slaTimers.workspaceId, workspaceId), inArray(slaTimers.ticketId, ticketIds)))
+    .orderBy(asc(slaTimers.metric), asc(slaTimers.instance))
+}
+
+/**
+ * Moves one ticket's timers for what happened, in the caller's transaction, and returns the ticket's
+ * SLA summary (`slaNextDueAt`, `slaBreached`) for the caller to write with the ticket's own update.
+ */
+export async function syncTicketTimers(
+  q: Executor,
+  workspaceId: string,
+  ticket: SlaTicket,
+  happening: Happening,
+  now: Date,
+  context?: SlaContext,
+): Promise<TimerPlan> {
+  const resolved = context ?? (await loadSlaContext(q, workspaceId))
+  const existing = happening.kind === 'created' ? [] : await timersOf(q, workspaceId, [ticket.id])
+  const plan = planTimers(resolved, ticket, existing, happening, now, uuidv7, workspaceId)
+  await storePlans(q, workspaceId, [{ ticketId: ticket.id, plan }])
+  return plan
+}
+
+/** Writes the timers of one or more tickets' plans, and an `sla.breached` event for each breached now. */
+export async function storePlans(
+  q: Executor,
+  workspaceId: string,
+  plans: { ticketId: string; plan: TimerPlan }[],
+): Promise<void> {
+  const upserts = plans.flatMap((p) => p.plan.upserts)
+  const deletes = plans.flatMap((p) => p.plan.deletes)
+  const breached = plans.flatMap((p) => p.plan.breachedNow)
+  if (deletes.length > 0) {
+    await q.delete(slaTimers).where(
+      and(
+        eq(slaTimers.workspaceId, workspaceId),
+        inArray(
+          slaTimers.id,
+          deletes.map((t) => t.id),
+        ),
+      ),
+    )
+  }
+  if (upserts.length > 0) {
+    const now = new Date()
+    await q
+      .insert(slaTimers)
+      .values(upserts.map(({ isNew: _new, ...timer }) => ({ ...timer, createdAt: now, updatedAt: now })))
+      .onConflictDoUpdate({
+        target: [slaTimers.workspaceId, slaTimers.id],
+        set: {
+          policyId: sql`excluded.policy_id`,
+          stage: sql`excluded.stage`,
+          targetMinutes: sql`excluded.target_minutes`,
+          calendarId: sql`excluded.calendar_id`,
+          warnBeforeMinutes: sql`excluded.warn_before_minutes`,
+          pauseOn: sql`excluded.pause_on`,
+          anchorAt: sql`excluded.anchor_at`,
+          usedMs: sql`excluded.used_ms`,
+          dueAt: sql`excluded.due_at`,
+          warnAt: sql`excluded.warn_at`,
+          pausedAt: sql`excluded.paused_at`,
+          fulfilledAt: sql`excluded.fulfilled_at`,
+          breachedAt: sql`excluded.breached_at`,
+          updatedAt: sql`excluded.updated_at`,
+        },
+      })
+  }
+  if (breached.length > 0) await q.insert(events).values(breached.map((t) => breachEvent(t, 'sla.breached')))
+}
+
+/** The event of a timer reaching its deadline (or its warning), recorded by the system. */
+export function breachEvent(timer: TimerDraft | TimerRow, type: 'sla.breached' | 'sla.warning') {
+  return {
+    workspaceId: timer.workspaceId,
+    id: uuidv7(),
+    type,
+    subjectType: 'ticket',
+    subjectId: timer.ticketId,
+    actorKind: 'system',
+    actorId: null,
+    changes: {},
+    data: {
+      timerId: timer.id,
+      metric: timer.metric,
+      instance: timer.instance,
+      policyId: timer.policyId,
+      dueAt: timer.dueAt?.toISOString() ?? null,
+    },
+  }
+}
+
+/** Writes tickets' SLA summaries (after a create, or a re-match that does not otherwise touch them). */
+export async function storeSummaries(
+  q: Executor,
+  workspaceId: string,
+  summaries: { ticketId: string; nextDueAt: Date | null; breached: boolean }[],
+): Promise<void> {
+  if (summaries.length === 0) return
+  const records = JSON.stringify(
+    summaries.map((s) => ({ id: s.ticketId, due: s.nextDueAt?.toISOString() ?? null, breached: s.breached })),
+  )
+  await q.execute(sql`update ${tickets} t set sla_next_due_at = x.due, sla_breached = x.breached
+    from jsonb_to_recordset(${records}::jsonb) as x(id uuid, due timestamptz, breached boolean)
+    where t.workspace_id = ${workspaceId} and t.id = x.id
+      and (t.sla_next_due_at is distinct from x.due or t.sla_breached is distinct from x.breached)`)
+}
+
+/**
+ * Starts the timers of tickets just created (one group, one workspace) and writes their summaries;
+ * each ticket row given is updated in place with its `slaNextDueAt`.
+ */
+export async function startTimersOfNewTickets(
+  q: Executor,
+  workspaceId: string,
+  created: (Parameters<typeof slaTicketOf>[0] & { createdAt: Date; slaNextDueAt: Date | null })[],
+): Promise<void> {
+  if (created.length === 0) return
+  const context = await loadSlaContext(q, workspaceId)
+  if (context.policies.length === 0) return
+  const plans = created.map((ticket) => ({
+    ticket,
+    ticketId: ticket.id,
+    plan: planTimers(context, slaTicketOf(ticket), [], { kind: 'created' }, ticket.createdAt, uuidv7, workspaceId),
+  }))
+  await storePlans(q, workspaceId, plans)
+  await storeSummaries(
+    q,
+    workspaceId,
+    plans.map(({ ticketId, plan }) => ({ ticketId, nextDueAt: plan.nextDueAt, breached: plan.breached })),
+  )
+  for (const { ticket, plan } of plans) ticket.slaNextDueAt = plan.nextDueAt
+}
