@@ -7,6 +7,7 @@ import { uuidv7 } from 'uuidv7'
 import type { Config } from './config.ts'
 import type { Database } from './db/client.ts'
 import { pendingMigrations } from './db/migrate.ts'
+import { startJobs } from './jobs/queue.ts'
 import { ProblemDetails } from './lib/api-schemas.ts'
 import { requestValidatorCompiler } from './lib/validate.ts'
 import { agentRoutes } from './modules/agents/routes.ts'
@@ -33,6 +34,16 @@ import { organizationRoutes } from './modules/organizations/routes.ts'
 import { Organization, OrganizationPage } from './modules/organizations/schemas.ts'
 import { Priority, PriorityPage } from './modules/priorities/schemas.ts'
 import { problemRoutes } from './modules/problems/routes.ts'
+import { slaRoutes } from './modules/sla/routes.ts'
+import {
+  BusinessCalendar,
+  BusinessCalendarPage,
+  SlaPolicy,
+  SlaPolicyPage,
+  SlaReport,
+  SlaTimer,
+  TicketSla,
+} from './modules/sla/schemas.ts'
 import { ticketRoutes } from './modules/tickets/routes.ts'
 import {
   Message,
@@ -99,6 +110,13 @@ const sharedSchemas = [
   MessagePage,
   TicketEvent,
   TicketEventPage,
+  BusinessCalendar,
+  BusinessCalendarPage,
+  SlaPolicy,
+  SlaPolicyPage,
+  SlaTimer,
+  TicketSla,
+  SlaReport,
 ]
 
 const incomingRequestId = /^[\w.:-]{1,128}$/
@@ -156,7 +174,10 @@ export async function buildApp(config: Config, database: Database, logStream?: D
     app.log.warn({ err }, 'cannot hear API key revocations; authenticating without a cache')
     return async () => {}
   })
+  const jobs =
+    config.JOBS === 'in-process' ? await startJobs(database, { log: app.log, workers: true }) : null
   app.addHook('onClose', async () => {
+    await jobs?.stop()
     await stopWatching()
     await database.close()
   })
@@ -210,6 +231,7 @@ export async function buildApp(config: Config, database: Database, logStream?: D
   await app.register(organizationRoutes)
   await app.register(catalogRoutes)
   await app.register(ticketRoutes)
+  await app.register(slaRoutes)
   return app
 }
 export type App = Awaited<ReturnType<typeof buildApp>>

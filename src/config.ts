@@ -36,6 +36,10 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_AGENT_PER_MINUTE: Type.Integer({ default: 1200, minimum: 1 }),
   RATE_LIMIT_CONTACT_PER_MINUTE: Type.Integer({ default: 300, minimum: 1 }),
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: Type.Integer({ default: 300, minimum: 1 }),
+  JOBS: Type.Union([Type.Literal('in-process'), Type.Literal('off')], {
+    default: 'in-process',
+    description: 'Run the background jobs (SLA sweeps) in this process, or leave them to `npm run worker`.',
+  }),
 })
 export type Config = Static<typeof ConfigSchema>
 

@@ -12,6 +12,7 @@ import { createContactsService } from './modules/contacts/service.ts'
 import { createDepartmentsService } from './modules/departments/service.ts'
 import { createOrganizationsService } from './modules/organizations/service.ts'
 import { createPrioritiesService } from './modules/priorities/service.ts'
+import { createSlaService } from './modules/sla/service.ts'
 import { createTicketsService } from './modules/tickets/service.ts'
 import { createWorkspacesService } from './modules/workspaces/service.ts'
 
@@ -42,6 +43,7 @@ export function createServices(db: Db, settings: ServiceSettings) {
     priorities: createPrioritiesService(db),
     departments: createDepartmentsService(db),
     tickets: createTicketsService(db),
+    sla: createSlaService(db),
   }
 }
 export type Services = ReturnType<typeof createServices>

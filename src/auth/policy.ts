@@ -19,6 +19,8 @@ export type Permission =
   | 'contacts:token'
   | 'catalog:read'
   | 'catalog:write'
+  | 'sla:read'
+  | 'sla:write'
 
 interface Rule {
   /** API key scopes that grant it. */
@@ -58,6 +60,9 @@ export const rules: Record<Permission, Rule> = {
   'contacts:token': { scopes: ['tickets:write', 'admin'], roles: admins },
   'catalog:read': { scopes: anyScope, roles: everyRole, contact: 'read' },
   'catalog:write': { scopes: ['admin'], roles: admins },
+  // SLA policies, their timers' internals and the SLA report are staff matters; calendars are catalog.
+  'sla:read': { scopes: anyScope, roles: everyRole },
+  'sla:write': { scopes: ['admin'], roles: admins },
 }
 
 /** The customer a contact-scoped grant is limited to. `organizationId` is set for an authorized member only. */

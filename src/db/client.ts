@@ -32,7 +32,16 @@ export interface Database {
     onLost: () => void,
   ): Promise<() => Promise<void>>
   close(): Promise<void>
+  /**
+   * How the job queue (pg-boss) reaches the same database: its own small pool on a server, or a
+   * statement runner over the one embedded connection.
+   */
+  readonly jobConnection: JobConnection
 }
+
+export type JobConnection =
+  | { connectionString: string }
+  | { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> }
 
 export type DatabaseOptions = (
   | { url: string; poolSize?: number; applicationName?: string }
@@ -141,6 +150,7 @@ function openPg(url: string, poolSize: number, applicationName = 'atiende', logg
   return {
     kind: 'pg',
     db,
+    jobConnection: { connectionString: url },
     async ping() {
       await pool.query('select 1')
     },
@@ -195,5 +205,13 @@ async function openPglite(client: PGlite, logger?: QueryLogger): Promise<Databas
       }
     },
     close: () => (client.closed ? Promise.resolve() : client.close()),
+    jobConnection: {
+      // pg-boss sends whole scripts (BEGIN; …; COMMIT;) without parameters, and single statements with.
+      async executeSql(text, values) {
+        if (values && values.length > 0) return client.query(text, values)
+        const results = await client.exec(text)
+        return results.at(-1) ?? { rows: [] }
+      },
+    },
   }
 }

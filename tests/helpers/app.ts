@@ -124,6 +124,8 @@ export async function buildTestApp(
     RATE_LIMIT_AGENT_PER_MINUTE: '1000000',
     RATE_LIMIT_CONTACT_PER_MINUTE: '1000000',
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000',
+    // Sweeps run when a test calls them (or turns the jobs on): no test waits on the clock.
+    JOBS: 'off',
     ...env,
   })
   const app = await buildApp(config, db.database, logStream)

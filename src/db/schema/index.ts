@@ -1,5 +1,5 @@
 export * from './access.ts'
 export * from './people.ts'
+export * from './sla.ts'
 export * from './tickets.ts'
 export * from './workspaces.ts'
-export * from './sla.ts'

@@ -16,7 +16,15 @@ import { id, instant, timestamps, workspaceId } from './columns.ts'
 import { tickets } from './tickets.ts'
 import { workspaces } from './workspaces.ts'
 
-export const weekdays = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const
+export const weekdays = [
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+  'sunday',
+] as const
 export type Weekday = (typeof weekdays)[number]
 export interface OpeningInterval {
   day: Weekday
@@ -95,7 +103,10 @@ export const slaPolicies = pgTable(
     version: integer('version').notNull().default(1),
     ...timestamps,
   },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.id] }), index('sla_policies_position_idx').on(t.workspaceId, t.position)],
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    index('sla_policies_position_idx').on(t.workspaceId, t.position),
+  ],
 )
 
 export const timerStages = ['active', 'paused', 'fulfilled', 'breached'] as const
@@ -142,7 +153,9 @@ export const slaTimers = pgTable(
     // The sweeps read only what is due: their cost follows the due timers, not the open ones.
     index('sla_timers_due_idx').on(t.dueAt).where(sql`${t.stage} = 'active'`),
     index('sla_timers_warn_idx').on(t.warnAt).where(sql`${t.stage} = 'active' and ${t.warnedAt} is null`),
-    index('sla_timers_policy_idx').on(t.workspaceId, t.policyId).where(sql`${t.stage} in ('active', 'paused')`),
+    index('sla_timers_policy_idx')
+      .on(t.workspaceId, t.policyId)
+      .where(sql`${t.stage} in ('active', 'paused')`),
     index('sla_timers_calendar_idx')
       .on(t.workspaceId, t.calendarId)
       .where(sql`${t.stage} in ('active', 'paused')`),

@@ -88,6 +88,13 @@ export const tickets = pgTable(
       .on(t.workspaceId, t.externalRef)
       .where(sql`${t.externalRef} is not null`),
     index('tickets_tags_idx').using('gin', t.tags),
+    // The work queue (`sort=slaDueAt`): nearest deadline first, tickets without one last (see NO_DEADLINE).
+    index('tickets_sla_due_idx').on(
+      t.workspaceId,
+      sql`coalesce(${t.slaNextDueAt}, '9999-12-31T00:00:00Z'::timestamptz)`,
+      t.id,
+    ),
+    index('tickets_sla_breached_idx').on(t.workspaceId, t.updatedAt, t.id).where(sql`${t.slaBreached}`),
   ],
 )
 

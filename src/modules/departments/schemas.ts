@@ -10,6 +10,11 @@ export const Department = Type.Object(
     email: Nullable(Type.String({ description: 'The address customers write to.' })),
     public: Type.Boolean({ description: 'Offered to customers when they open a ticket.' }),
     defaultPriorityId: Nullable(Id),
+    calendarId: Nullable({
+      ...Id,
+      description:
+        "The business-hours calendar of its tickets' SLA; null: the workspace default (and for a contact).",
+    }),
     position: Type.Integer(),
     memberIds: Type.Array(Id, {
       description:
@@ -31,6 +36,7 @@ const fields = {
   defaultPriority: Nullable(
     Type.String({ minLength: 1, maxLength: 64, description: 'Priority id or slug.' }),
   ),
+  calendarId: Nullable(Id),
   position: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
   memberIds: Type.Array(Id, { maxItems: 1000, uniqueItems: true }),
 }

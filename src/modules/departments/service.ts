@@ -11,6 +11,8 @@ import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 import { diff, recordEvent } from '../events/service.ts'
 import { resolvePriority } from '../priorities/service.ts'
+import { findCalendar } from '../sla/calendars-service.ts'
+import { rematchOpenTickets } from '../sla/timers.ts'
 import { releaseTickets } from '../tickets/move.ts'
 
 export type DepartmentRow = typeof departments.$inferSelect
@@ -23,6 +25,8 @@ export interface DepartmentInput {
   email?: string | null
   public?: boolean
   defaultPriority?: string | null
+  /** The business-hours calendar its tickets' SLA counts on (null: the workspace default). */
+  calendarId?: string | null
   position?: number
   memberIds?: string[]
 }
@@ -62,6 +66,7 @@ function toDepartment(row: DepartmentRow & { memberIds: string[] }, forCustomer:
     email: row.email,
     public: row.public,
     defaultPriorityId: row.defaultPriorityId,
+    calendarId: forCustomer ? null : row.calendarId,
     position: row.position,
     memberIds: forCustomer ? [] : row.memberIds,
     createdAt: row.createdAt.toISOString(),
@@ -132,8 +137,22 @@ export function createDepartmentsService(db: Db) {
   }
 
   async function values(tx: Tx, workspaceId: string, input: DepartmentInput) {
-    const { defaultPriority, memberIds: _members, ...fields } = input
+    const { defaultPriority, memberIds: _members, calendarId, ...fields } = input
     const next: Partial<DepartmentRow> = { ...fields }
+    if (calendarId !== undefined) {
+      next.calendarId =
+        calendarId === null
+          ? null
+          : await findCalendar(tx, workspaceId, calendarId).then(
+              (c) => c.id,
+              () => {
+                throw invalid(
+                  '/calendarId',
+                  `names no business-hours calendar of this workspace: ${calendarId}`,
+                )
+              },
+            )
+    }
     if (defaultPriority !== undefined) {
       next.defaultPriorityId =
         defaultPriority === null
@@ -234,6 +253,9 @@ export function createDepartmentsService(db: Db) {
           actor,
           changes,
         })
+        // Its open tickets' clocks now count on the department's new calendar.
+        if ('calendarId' in changes)
+          await rematchOpenTickets(tx, workspaceId, eq(tickets.departmentId, current.id))
         return toDepartment(await find(tx, workspaceId, current.id, false), false)
       })
     },

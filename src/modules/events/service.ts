@@ -22,6 +22,8 @@ export interface NewEvent {
     | 'department'
     | 'priority'
     | 'contact_token_secret'
+    | 'business_calendar'
+    | 'sla_policy'
   subjectId: string
   actor: Actor
   changes?: Changes

@@ -57,9 +57,15 @@ export function calendarErrors(calendar: Partial<Omit<CalendarDefinition, 'id' |
       if (start === null || start === 1440) {
         errors.push({ path: `/intervals/${index}/start`, message: 'must be a time of day, HH:MM' })
       } else if (end === null) {
-        errors.push({ path: `/intervals/${index}/end`, message: 'must be a time of day, HH:MM (24:00 at most)' })
+        errors.push({
+          path: `/intervals/${index}/end`,
+          message: 'must be a time of day, HH:MM (24:00 at most)',
+        })
       } else if (end <= start) {
-        errors.push({ path: `/intervals/${index}/end`, message: 'must be after start; an interval may not cross midnight' })
+        errors.push({
+          path: `/intervals/${index}/end`,
+          message: 'must be after start; an interval may not cross midnight',
+        })
       } else {
         const list = byDay.get(interval.day) ?? []
         list.push({ start, end, index })
@@ -79,7 +85,8 @@ export function calendarErrors(calendar: Partial<Omit<CalendarDefinition, 'id' |
         }
       }
     }
-    if (calendar.intervals.length === 0) errors.push({ path: '/intervals', message: 'must open at least once a week' })
+    if (calendar.intervals.length === 0)
+      errors.push({ path: '/intervals', message: 'must open at least once a week' })
   }
   calendar.holidays?.forEach((holiday, index) => {
     const date = new Date(`${holiday.date}T00:00:00Z`)
@@ -89,7 +96,10 @@ export function calendarErrors(calendar: Partial<Omit<CalendarDefinition, 'id' |
   })
   calendar.holidayRegions?.forEach((region, index) => {
     if (!isKnownRegion(region)) {
-      errors.push({ path: `/holidayRegions/${index}`, message: `is not a known holiday region (ES, ES-MD, …): ${region}` })
+      errors.push({
+        path: `/holidayRegions/${index}`,
+        message: `is not a known holiday region (ES, ES-MD, …): ${region}`,
+      })
     }
   })
   return errors

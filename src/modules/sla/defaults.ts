@@ -1,5 +1,12 @@
-import { eq, and, inArray } from 'drizzle-orm'
-import { businessCalendars, type OpeningInterval, priorities, type SlaTarget, slaPolicies, weekdays } from '../../db/schema/index.ts'
+import { and, eq, inArray } from 'drizzle-orm'
+import {
+  businessCalendars,
+  type OpeningInterval,
+  priorities,
+  type SlaTarget,
+  slaPolicies,
+  weekdays,
+} from '../../db/schema/index.ts'
 import type { Tx } from '../../db/transaction.ts'
 
 const allDay = weekdays.map((day): OpeningInterval => ({ day, start: '00:00', end: '24:00' }))

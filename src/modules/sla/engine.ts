@@ -68,13 +68,15 @@ export function conditionsMatch(conditions: SlaConditions, ticket: SlaTicket): b
     overlaps(conditions.types, ticket.type) &&
     overlaps(conditions.organizations, ticket.organizationId) &&
     (conditions.tagsAll ?? []).every((tag) => ticket.tags.includes(tag)) &&
-    ((conditions.tagsAny ?? []).length === 0 || (conditions.tagsAny ?? []).some((tag) => ticket.tags.includes(tag)))
+    ((conditions.tagsAny ?? []).length === 0 ||
+      (conditions.tagsAny ?? []).some((tag) => ticket.tags.includes(tag)))
   )
 }
 
 /** The first enabled policy, in position order, whose conditions the ticket meets. */
 export function matchPolicy(policies: readonly PolicyRow[], ticket: SlaTicket): PolicyRow | null {
-  for (const policy of policies) if (policy.enabled && conditionsMatch(policy.conditions, ticket)) return policy
+  for (const policy of policies)
+    if (policy.enabled && conditionsMatch(policy.conditions, ticket)) return policy
   return null
 }
 
@@ -85,14 +87,20 @@ export function targetsFor(context: SlaContext, ticket: SlaTicket): Map<SlaMetri
   if (!policy) return targets
   for (const metric of slaMetrics) {
     const target =
-      policy.targets.find((t) => t.metric === metric && t.priorityId !== null && t.priorityId === ticket.priorityId) ??
-      policy.targets.find((t) => t.metric === metric && t.priorityId === null)
+      policy.targets.find(
+        (t) => t.metric === metric && t.priorityId !== null && t.priorityId === ticket.priorityId,
+      ) ?? policy.targets.find((t) => t.metric === metric && t.priorityId === null)
     if (target) targets.set(metric, resolve(context, policy.id, target, ticket))
   }
   return targets
 }
 
-function resolve(context: SlaContext, policyId: string, target: SlaTarget, ticket: SlaTicket): ResolvedTarget {
+function resolve(
+  context: SlaContext,
+  policyId: string,
+  target: SlaTarget,
+  ticket: SlaTicket,
+): ResolvedTarget {
   const departmentCalendar = ticket.departmentId ? context.departmentCalendars.get(ticket.departmentId) : null
   return {
     policyId,
@@ -331,3 +339,35 @@ export function timerUsage(context: Pick<SlaContext, 'calendar'>, timer: TimerRo
 }
 
 export const calendarTime = BusinessCalendar.ALWAYS
+
+/**
+ * A running timer whose calendar changed (hours, zone or holidays): the business time it used up to
+ * `now` is measured on the old calendar and kept; what remains counts on the new one from `now`.
+ * A timer with nothing left breaches now. Paused timers have no deadline and resume on the new hours.
+ */
+export function moveToCalendar(
+  timer: TimerRow,
+  previous: BusinessCalendar,
+  next: BusinessCalendar,
+  now: Date,
+): { timer: TimerDraft; breached: boolean } {
+  const moved: TimerDraft = { ...timer }
+  if (moved.anchorAt === null || moved.stage === 'paused' || moved.fulfilledAt !== null) {
+    return { timer: moved, breached: false }
+  }
+  moved.usedMs += previous.msBetween(moved.anchorAt.getTime(), now.getTime())
+  moved.anchorAt = now
+  if (moved.stage !== 'active') return { timer: moved, breached: false }
+  const remaining = moved.targetMinutes * MINUTE - moved.usedMs
+  moved.dueAt = new Date(next.addMs(now.getTime(), Math.max(remaining, 0)))
+  moved.warnAt =
+    moved.warnBeforeMinutes !== null && moved.warnBeforeMinutes < moved.targetMinutes
+      ? new Date(next.addMs(now.getTime(), Math.max(remaining - moved.warnBeforeMinutes * MINUTE, 0)))
+      : null
+  if (remaining <= 0) {
+    moved.stage = 'breached'
+    moved.breachedAt = now
+    return { timer: moved, breached: true }
+  }
+  return { timer: moved, breached: false }
+}

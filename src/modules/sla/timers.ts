@@ -1,11 +1,16 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, notInArray, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { events, slaTimers, tickets } from '../../db/schema/index.ts'
 import type { Executor } from '../../db/transaction.ts'
-import { type CalendarDefinition, businessCalendarOf } from './calendars.ts'
+import type { BusinessCalendar } from './business-time.ts'
+import { businessCalendarOf, type CalendarDefinition } from './calendars.ts'
+
+type TicketRow = typeof tickets.$inferSelect
+
 import {
   calendarTime,
   type Happening,
+  moveToCalendar,
   type PolicyRow,
   planTimers,
   type SlaContext,
@@ -147,6 +152,7 @@ export async function storePlans(
       })
   }
   if (breached.length > 0) await q.insert(events).values(breached.map((t) => breachEvent(t, 'sla.breached')))
+  announceNearDeadlines(upserts)
 }
 
 /** The event of a timer reaching its deadline (or its warning), recorded by the system. */
@@ -201,7 +207,15 @@ export async function startTimersOfNewTickets(
   const plans = created.map((ticket) => ({
     ticket,
     ticketId: ticket.id,
-    plan: planTimers(context, slaTicketOf(ticket), [], { kind: 'created' }, ticket.createdAt, uuidv7, workspaceId),
+    plan: planTimers(
+      context,
+      slaTicketOf(ticket),
+      [],
+      { kind: 'created' },
+      ticket.createdAt,
+      uuidv7,
+      workspaceId,
+    ),
   }))
   await storePlans(q, workspaceId, plans)
   await storeSummaries(
@@ -210,4 +224,124 @@ export async function startTimersOfNewTickets(
     plans.map(({ ticketId, plan }) => ({ ticketId, nextDueAt: plan.nextDueAt, breached: plan.breached })),
   )
   for (const { ticket, plan } of plans) ticket.slaNextDueAt = plan.nextDueAt
+}
+
+const REMATCH_BATCH = 500
+
+/**
+ * Matches the open tickets of a workspace (or those `where` selects) against the current policies
+ * again, batch by batch in the caller's transaction, locking each batch of tickets as it goes.
+ */
+export async function rematchOpenTickets(q: Executor, workspaceId: string, where?: SQL): Promise<number> {
+  const context = await loadSlaContext(q, workspaceId)
+  const now = new Date()
+  let after: string | null = null
+  let count = 0
+  for (;;) {
+    const batch: TicketRow[] = await q
+      .select()
+      .from(tickets)
+      .where(
+        and(
+          eq(tickets.workspaceId, workspaceId),
+          notInArray(tickets.status, ['solved', 'closed']),
+          after ? gt(tickets.id, after) : undefined,
+          where,
+        ),
+      )
+      .orderBy(asc(tickets.id))
+      .limit(REMATCH_BATCH)
+      .for('update')
+    if (batch.length === 0) return count
+    const existing = await timersOf(
+      q,
+      workspaceId,
+      batch.map((t) => t.id),
+    )
+    const plans = batch.map((ticket) => ({
+      ticketId: ticket.id,
+      plan: planTimers(
+        context,
+        slaTicketOf(ticket),
+        existing.filter((t) => t.ticketId === ticket.id),
+        { kind: 'rematched' },
+        now,
+        uuidv7,
+        workspaceId,
+      ),
+    }))
+    await storePlans(q, workspaceId, plans)
+    await storeSummaries(
+      q,
+      workspaceId,
+      plans.map(({ ticketId, plan }) => ({ ticketId, nextDueAt: plan.nextDueAt, breached: plan.breached })),
+    )
+    count += batch.length
+    after = batch[batch.length - 1]?.id ?? null
+    if (batch.length < REMATCH_BATCH) return count
+  }
+}
+
+/** Moves the deadlines of the running timers that count on a calendar whose hours changed (see `moveToCalendar`). */
+export async function moveTimersToCalendar(
+  q: Executor,
+  workspaceId: string,
+  previous: BusinessCalendar,
+  next: BusinessCalendar,
+  calendarId: string,
+): Promise<void> {
+  const now = new Date()
+  const running = await q
+    .select()
+    .from(slaTimers)
+    .where(
+      and(
+        eq(slaTimers.workspaceId, workspaceId),
+        eq(slaTimers.calendarId, calendarId),
+        inArray(slaTimers.stage, ['active', 'paused']),
+      ),
+    )
+    .for('update')
+  if (running.length === 0) return
+  const moved = running.map((timer) => moveToCalendar(timer, previous, next, now))
+  const plan: TimerPlan = {
+    upserts: moved.map((m) => m.timer),
+    deletes: [],
+    breachedNow: moved.filter((m) => m.breached).map((m) => m.timer),
+    nextDueAt: null,
+    breached: false,
+  }
+  await storePlans(q, workspaceId, [{ ticketId: '', plan }])
+  // Each affected ticket's summary follows its timers.
+  await q.execute(sql`update ${tickets} t set sla_next_due_at = s.due, sla_breached = s.breached
+    from (select ticket_id, min(due_at) filter (where fulfilled_at is null and stage in ('active', 'breached')) as due,
+      bool_or(breached_at is not null) as breached
+      from ${slaTimers} where workspace_id = ${workspaceId} and ticket_id in (
+        select ticket_id from ${slaTimers} where workspace_id = ${workspaceId} and calendar_id = ${calendarId})
+      group by ticket_id) s
+    where t.workspace_id = ${workspaceId} and t.id = s.ticket_id`)
+}
+
+type NearDeadlineListener = { withinMs: number; notify: (at: Date) => void }
+const nearDeadlineListeners = new Set<NearDeadlineListener>()
+
+/**
+ * Calls `notify` after a command stores a timer whose deadline or warning falls within `withinMs`
+ * (the job queue sends a sweep for that instant). Returns the function that stops it.
+ */
+export function onNearDeadline(withinMs: number, notify: (at: Date) => void): () => void {
+  const listener = { withinMs, notify }
+  nearDeadlineListeners.add(listener)
+  return () => nearDeadlineListeners.delete(listener)
+}
+
+function announceNearDeadlines(timers: readonly TimerDraft[]) {
+  if (nearDeadlineListeners.size === 0) return
+  const now = Date.now()
+  for (const listener of nearDeadlineListeners) {
+    const near = timers
+      .flatMap((t) => (t.stage === 'active' ? [t.warnedAt === null ? t.warnAt : null, t.dueAt] : []))
+      .filter((at): at is Date => at !== null && at.getTime() - now < listener.withinMs)
+    if (near.length > 0) listener.notify(new Date(Math.min(...near.map((at) => at.getTime()))))
+  }
 }

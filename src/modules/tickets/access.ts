@@ -15,9 +15,10 @@ export function customerTickets(customer: Customer | null): SQL | undefined {
 }
 
 /**
- * A ticket as its customer sees it: the staff's own fields (assignee, tags, integrator metadata) are
- * emptied, not omitted, so the shape stays the documented `Ticket`.
+ * A ticket as its customer sees it: the staff's own fields (assignee, tags, integrator metadata, the SLA
+ * summary) are emptied, not omitted, so the shape stays the documented `Ticket`. The customer asks
+ * `GET /v1/tickets/{id}/sla` for the due date of the answer they wait for.
  */
 export function forCustomer(ticket: Ticket): Ticket {
-  return { ...ticket, assigneeId: null, tags: [], metadata: {} }
+  return { ...ticket, assigneeId: null, tags: [], metadata: {}, sla: { nextDueAt: null, breached: false } }
 }

@@ -4,6 +4,7 @@ import { tickets } from '../../db/schema/index.ts'
 import type { Tx } from '../../db/transaction.ts'
 import { Problem } from '../../lib/problem.ts'
 import { actorColumns } from '../events/service.ts'
+import { rematchOpenTickets } from '../sla/timers.ts'
 
 /**
  * Moves every ticket of a department (or priority) to another one, or to none, in one statement,
@@ -43,6 +44,8 @@ export async function moveTickets(
           then jsonb_build_object('assigneeId', jsonb_build_array(assignee_before, assignee_after)) else '{}' end,
       now()
     from moved order by id`)
+  // Their SLA follows: the moved tickets are matched again (the others there come out unchanged).
+  if (to !== null) await rematchOpenTickets(tx, workspaceId, eq(tickets[field], to))
 }
 
 /**

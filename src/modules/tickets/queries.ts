@@ -39,7 +39,7 @@ import {
 export const TicketNotFound = problem('not_found', 'Ticket %s not found')
 export const MessageNotFound = problem('not_found', 'Message %s not found')
 
-export const ticketSortFields = ['createdAt', 'updatedAt', 'number', 'priority'] as const
+export const ticketSortFields = ['createdAt', 'updatedAt', 'number', 'priority', 'slaDueAt'] as const
 export type TicketSort = (typeof ticketSortFields)[number] | `-${(typeof ticketSortFields)[number]}`
 
 export interface TicketFilter {
@@ -55,6 +55,8 @@ export interface TicketFilter {
   externalRef?: string
   createdAfter?: string
   updatedAfter?: string
+  /** Tickets that have (true) or have not (false) breached a target. */
+  slaBreached?: boolean
   q?: string
 }
 
@@ -65,11 +67,17 @@ export interface Page {
 
 /** Tickets without a priority sort after the least urgent one. */
 const UNRANKED = 2_147_483_647
+/** Tickets without a running SLA deadline sort as if it were this far away (also in the index, 0008). */
+export const NO_DEADLINE = '9999-12-31T00:00:00Z'
 const sortColumns = {
   createdAt: tickets.createdAt,
   updatedAt: tickets.updatedAt,
   number: tickets.number,
   priority: sql<number>`coalesce(${priorities.rank}, ${sql.raw(String(UNRANKED))})`,
+  // The work queue: the nearest deadline first; tickets without one after every ticket with one.
+  slaDueAt: sql<Date>`coalesce(${tickets.slaNextDueAt}, ${sql.raw(`'${NO_DEADLINE}'::timestamptz`)})`.mapWith(
+    tickets.slaNextDueAt,
+  ),
 }
 
 /** Rows a list statement fetches: the page plus one (to know whether another page follows), rounded up. */
@@ -131,6 +139,7 @@ function filterConditions(q: Executor, grant: Grant, f: TicketFilter): (SQL | un
     f.externalRef !== undefined ? eq(tickets.externalRef, f.externalRef) : undefined,
     f.createdAfter ? gte(tickets.createdAt, new Date(f.createdAfter)) : undefined,
     f.updatedAfter ? gte(tickets.updatedAt, new Date(f.updatedAfter)) : undefined,
+    f.slaBreached !== undefined ? eq(tickets.slaBreached, f.slaBreached) : undefined,
     f.q
       ? or(
           ilike(tickets.subject, `%${escapedQ}%`),

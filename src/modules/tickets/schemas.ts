@@ -153,6 +153,11 @@ export const TicketListQuery = Type.Object(
     externalRef: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     createdAfter: Type.Optional(Instant),
     updatedAfter: Type.Optional(Instant),
+    slaBreached: Type.Optional(
+      Type.Boolean({
+        description: 'Only tickets that have (true) or have not (false) breached an SLA target.',
+      }),
+    ),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     sort: Type.Optional(
       StringEnum(
