@@ -11,6 +11,7 @@ import { agentLoaders, agentResolvers } from '../modules/agents/resolvers.ts'
 import { contactLoaders, contactResolvers } from '../modules/contacts/resolvers.ts'
 import { catalogLoaders, catalogResolvers } from '../modules/departments/resolvers.ts'
 import { DateTime, JSONScalar } from '../modules/graphql-support.ts'
+import { slaLoaders, slaResolvers } from '../modules/sla/resolvers.ts'
 import { ticketLoaders, ticketResolvers } from '../modules/tickets/resolvers.ts'
 import type { Services } from '../services.ts'
 
@@ -28,6 +29,7 @@ export const allResolvers: IResolvers = merge(
   agentResolvers,
   contactResolvers,
   catalogResolvers,
+  slaResolvers,
 )
 
 export interface GraphqlOptions {
@@ -42,6 +44,7 @@ export const allLoaders: MercuriusLoaders = mergeLoaders(
   agentLoaders,
   contactLoaders,
   catalogLoaders,
+  slaLoaders,
 )
 
 function mergeLoaders(...parts: MercuriusLoaders[]): MercuriusLoaders {

@@ -40,7 +40,8 @@ const byId = (ok: readonly ActorName[], notFound: readonly ActorName[] = others)
 const notPlatform = everyone.filter((a) => a !== 'platform')
 const contactFields = 'id email name externalId organizationRole organization { id name }'
 const ticketFields = `id number subject tags metadata assigneeId requester { id name } organization { id }
-  assignee { id } priority { slug } department { slug } messages { nodes { id body visibility } }`
+  assignee { id } priority { slug } department { slug } messages { nodes { id body visibility } }
+  sla { nextDueAt breached responseDueAt policy { id name } timers { id metric stage dueAt } }`
 
 const operations: Record<string, Operation> = {
   // Queries
@@ -94,6 +95,29 @@ const operations: Record<string, Operation> = {
     expect: byId([...agents, ...keysOf(), ...contactsAll]),
   },
   priorities: { query: '{ priorities { nodes { id slug rank } } }', expect: expect(['ok', notPlatform]) },
+  businessCalendar: {
+    query: 'query($id: ID!) { businessCalendar(id: $id) { id name timeZone intervals { day start end } } }',
+    variables: (w) => ({ id: w.calendarId }),
+    expect: byId([...agents, ...keysOf(), ...contactsAll]),
+  },
+  businessCalendars: {
+    query: '{ businessCalendars { nodes { id name builtIn isDefault } } }',
+    expect: expect(['ok', notPlatform]),
+  },
+  slaPolicy: {
+    query: 'query($id: ID!) { slaPolicy(id: $id) { id name position targets { metric minutes } } }',
+    variables: (w) => ({ id: w.policyId }),
+    expect: byId([...agents, ...keysOf()]),
+  },
+  slaPolicies: {
+    query: '{ slaPolicies { nodes { id name conditions { channels } } } }',
+    expect: expect(['ok', [...agents, ...keysOf(), ...others]]),
+  },
+  slaReport: {
+    query:
+      '{ slaReport(groupBy: policy) { groupBy groups { id name metrics { firstResponse { total met } } } } }',
+    expect: expect(['ok', [...agents, ...keysOf(), ...others]]),
+  },
   ticket: {
     query: `query($id: ID) { ticket(id: $id) { ${ticketFields} } }`,
     variables: (w) => ({ id: w.ticketA.id }),
@@ -214,6 +238,50 @@ const operations: Record<string, Operation> = {
       return { o: w.orgY, c: contact }
     },
     expect: byId([...writers, ...contactWriteKeys]),
+  },
+
+  // Mutations: business hours and SLA policies
+  createBusinessCalendar: {
+    query: `mutation($name: String!) { createBusinessCalendar(input: { name: $name, timeZone: "Europe/Madrid",
+      intervals: [{ day: monday, start: "09:00", end: "14:00" }], holidayRegions: ["ES-MD"] }) {
+      businessCalendar { id } userErrors { code } } }`,
+    variables: (w) => ({ name: `C ${w.uniqueSlug()}` }),
+    expect: expect(['ok', [...admins, 'key:admin', ...others]]),
+  },
+  updateBusinessCalendar: {
+    query: `mutation($id: ID!) { updateBusinessCalendar(id: $id, input: { name: "Office hours" }) {
+      businessCalendar { id } userErrors { code } } }`,
+    variables: (w) => ({ id: w.calendarId }),
+    expect: byId([...admins, 'key:admin']),
+  },
+  deleteBusinessCalendar: {
+    query: `mutation($id: ID!) { deleteBusinessCalendar(id: $id) { deletedId userErrors { code } } }`,
+    variables: async (w) => ({ id: await w.freshCalendar() }),
+    expect: byId([...admins, 'key:admin']),
+  },
+  createSlaPolicy: {
+    query: `mutation($name: String!) { createSlaPolicy(input: { name: $name, conditions: { tagsAny: ["matrix"] },
+      targets: [{ metric: resolution, minutes: 600, priority: null }] }) { slaPolicy { id } userErrors { code } } }`,
+    variables: (w) => ({ name: `P ${w.uniqueSlug()}` }),
+    expect: expect(['ok', [...admins, 'key:admin', ...others]]),
+  },
+  updateSlaPolicy: {
+    query: `mutation($id: ID!) { updateSlaPolicy(id: $id, input: { name: "Standard" }) {
+      slaPolicy { id } userErrors { code } } }`,
+    variables: (w) => ({ id: w.policyId }),
+    expect: byId([...admins, 'key:admin']),
+  },
+  deleteSlaPolicy: {
+    query: `mutation($id: ID!) { deleteSlaPolicy(id: $id) { deletedId userErrors { code } } }`,
+    variables: async (w) => ({ id: await w.freshPolicy() }),
+    expect: byId([...admins, 'key:admin']),
+  },
+  reorderSlaPolicies: {
+    query: `mutation($ids: [ID!]!) { reorderSlaPolicies(ids: $ids) { slaPolicies { id } userErrors { code } } }`,
+    variables: async (w) => ({
+      ids: (await w.admin.get('/v1/sla-policies?limit=100')).body.data.map((p: { id: string }) => p.id),
+    }),
+    expect: expect(['ok', [...admins, 'key:admin']], ['validation', others]),
   },
 
   // Mutations: departments and priorities

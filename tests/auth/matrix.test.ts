@@ -364,6 +364,85 @@ const rows: Record<string, Row> = {
     expect: byId([...admins, 'key:admin']),
   },
 
+  // Business hours: read by the whole workspace, contacts included (a shop may show its opening
+  // hours); written by admins. SLA policies and the report are the staff's; policies written by admins.
+  'GET /v1/business-hours': {
+    request: () => ({ method: 'GET', url: '/v1/business-hours' }),
+    expect: expect(['ok', everyone.filter((a) => a !== 'platform')]),
+  },
+  'POST /v1/business-hours': {
+    request: (w) => ({
+      method: 'POST',
+      url: '/v1/business-hours',
+      body: {
+        name: `C ${w.uniqueSlug()}`,
+        timeZone: 'UTC',
+        intervals: [{ day: 'friday', start: '08:00', end: '12:00' }],
+      },
+    }),
+    expect: expect(['ok', [...admins, 'key:admin', ...others]]),
+  },
+  'GET /v1/business-hours/:id': {
+    request: (w) => ({ method: 'GET', url: `/v1/business-hours/${w.calendarId}` }),
+    expect: byId([...agents, ...keysOf(), ...contactsAll]),
+  },
+  'PATCH /v1/business-hours/:id': {
+    request: (w) => ({
+      method: 'PATCH',
+      url: `/v1/business-hours/${w.calendarId}`,
+      body: { name: 'Office hours' },
+    }),
+    expect: byId([...admins, 'key:admin']),
+  },
+  'DELETE /v1/business-hours/:id': {
+    request: async (w) => ({ method: 'DELETE', url: `/v1/business-hours/${await w.freshCalendar()}` }),
+    expect: byId([...admins, 'key:admin']),
+  },
+  'GET /v1/sla-policies': {
+    request: () => ({ method: 'GET', url: '/v1/sla-policies' }),
+    expect: expect(['ok', [...agents, ...keysOf(), ...others]]),
+  },
+  'POST /v1/sla-policies': {
+    request: (w) => ({
+      method: 'POST',
+      url: '/v1/sla-policies',
+      body: {
+        name: `P ${w.uniqueSlug()}`,
+        conditions: { tagsAny: ['matrix'] },
+        targets: [{ metric: 'resolution', minutes: 600 }],
+      },
+    }),
+    expect: expect(['ok', [...admins, 'key:admin', ...others]]),
+  },
+  'GET /v1/sla-policies/:id': {
+    request: (w) => ({ method: 'GET', url: `/v1/sla-policies/${w.policyId}` }),
+    expect: byId([...agents, ...keysOf()]),
+  },
+  'PATCH /v1/sla-policies/:id': {
+    request: (w) => ({ method: 'PATCH', url: `/v1/sla-policies/${w.policyId}`, body: { name: 'Standard' } }),
+    expect: byId([...admins, 'key:admin']),
+  },
+  'DELETE /v1/sla-policies/:id': {
+    request: async (w) => ({ method: 'DELETE', url: `/v1/sla-policies/${await w.freshPolicy()}` }),
+    expect: byId([...admins, 'key:admin']),
+  },
+  // Another workspace's admin names policies it does not have: a validation error, never a reorder here.
+  'POST /v1/sla-policies/reorder': {
+    request: async (w) => {
+      const page = await w.admin.get('/v1/sla-policies?limit=100')
+      return {
+        method: 'POST',
+        url: '/v1/sla-policies/reorder',
+        body: { ids: page.body.data.map((p: { id: string }) => p.id) },
+      }
+    },
+    expect: expect(['ok', [...admins, 'key:admin']], ['validation', others]),
+  },
+  'GET /v1/reports/sla': {
+    request: () => ({ method: 'GET', url: '/v1/reports/sla?groupBy=department' }),
+    expect: expect(['ok', [...agents, ...keysOf(), ...others]]),
+  },
+
   // Tickets: the staff see all; a contact their own (an authorized member: the organization's);
   // another customer's ticket does not exist for them; a blocked contact reads but does not write.
   'POST /v1/tickets': {
@@ -421,6 +500,13 @@ const rows: Record<string, Row> = {
     expect: byId([...agents, ...readKeys], [...others, ...contactsAll]),
   },
   // The change history is the staff's (it names assignees, tags and notes).
+  'GET /v1/tickets/:idOrNumber/sla': {
+    request: (w) => ({ method: 'GET', url: `${ticketUrl(w)}/sla` }),
+    expect: byId(
+      [...agents, ...readKeys, 'contactA', 'authorizedX'],
+      [...others, 'contactB', 'memberX', 'blocked'],
+    ),
+  },
   'GET /v1/tickets/:idOrNumber/events': {
     request: (w) => ({ method: 'GET', url: `${ticketUrl(w)}/events` }),
     expect: byId([...agents, ...readKeys]),

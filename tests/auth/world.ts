@@ -45,6 +45,9 @@ export interface World {
   ticketA: { id: string; number: number }
   internalNoteA: string
   priorityHigh: string
+  /** The main workspace's default business-hours calendar and its "Standard" SLA policy. */
+  calendarId: string
+  policyId: string
   agentIds: Record<'viewer' | 'agent' | 'admin' | 'owner', string>
   /** The e-mail of each actor that is an agent (to start fresh sessions as them). */
   agentEmails: Partial<Record<ActorName, string>>
@@ -59,6 +62,8 @@ export interface World {
   freshOrganization(): Promise<string>
   freshDepartment(): Promise<string>
   freshPriority(): Promise<string>
+  freshCalendar(): Promise<string>
+  freshPolicy(): Promise<string>
   freshTicket(requester: 'contactA'): Promise<string>
   uniqueEmail(): string
   uniqueSlug(): string
@@ -169,7 +174,11 @@ export async function setUpWorld(ctx: TestApp): Promise<World> {
   const departments = created(await admin.get('/v1/departments'), 'departments').data
   const priorities = created(await admin.get('/v1/priorities'), 'priorities').data
   const organizations = [orgX, orgY]
+  const calendars = created(await admin.get('/v1/business-hours'), 'calendars').data
+  const policies = created(await admin.get('/v1/sla-policies'), 'policies').data
   const mainIds = [
+    ...calendars.map((c: { id: string }) => c.id),
+    ...policies.map((p: { id: string }) => p.id),
     main.id,
     ...ticketIds,
     ...Object.values(contacts).map((c) => c.id),
@@ -189,6 +198,8 @@ export async function setUpWorld(ctx: TestApp): Promise<World> {
     ticketA,
     internalNoteA: note.id,
     priorityHigh: priorities.find((p: { slug: string }) => p.slug === 'high').id,
+    calendarId: calendars.find((c: { isDefault: boolean }) => c.isDefault).id,
+    policyId: policies.find((p: { name: string }) => p.name === 'Standard').id,
     agentIds,
     agentEmails,
     loginOnly,
@@ -228,6 +239,22 @@ export async function setUpWorld(ctx: TestApp): Promise<World> {
     async freshPriority() {
       const body = { name: 'Fresh', slug: `fresh-${next()}`, rank: 100 + counter }
       return created(await admin.post('/v1/priorities', body), 'priority').id
+    },
+    async freshCalendar() {
+      const body = {
+        name: `Fresh ${next()}`,
+        timeZone: 'Europe/Madrid',
+        intervals: [{ day: 'monday', start: '09:00', end: '17:00' }],
+      }
+      return created(await admin.post('/v1/business-hours', body), 'calendar').id
+    },
+    async freshPolicy() {
+      const body = {
+        name: `Fresh ${next()}`,
+        conditions: { tagsAll: ['never-used'] },
+        targets: [{ metric: 'firstResponse', minutes: 60 }],
+      }
+      return created(await admin.post('/v1/sla-policies', body), 'policy').id
     },
     async freshTicket(requester) {
       const body = ticketBody({ requester: { id: contacts[requester].id } })
