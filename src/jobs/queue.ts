@@ -54,6 +54,8 @@ export async function startJobs(
       const next = await nextDeadline(database.db)
       if (next && next.getTime() - Date.now() < NEAR_MS) await sweepAt(next)
     })
+    // Deadlines that passed while no instance ran are recorded at once, at their own instants.
+    await sweepAt(new Date())
     // A command that sets a deadline before the next minute's sweep asks for one at that instant.
     stopNear = onNearDeadline(NEAR_MS, (at) => {
       sweepAt(at).catch((err) => options.log.error({ err }, 'could not schedule an SLA sweep'))
