@@ -1,6 +1,7 @@
 /** JSON with object keys sorted, so two equal bodies hash alike whatever order the client wrote. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value instanceof Date) return JSON.stringify(value)
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)

@@ -3,6 +3,7 @@ import { type Actor, actorId } from '../../auth/actor.ts'
 import type { Db } from '../../db/client.ts'
 import { events as eventsTable } from '../../db/schema/index.ts'
 import { currentExecutor, type Executor } from '../../db/transaction.ts'
+import { canonicalJson } from '../../lib/canonical-json.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 
 /** Events own the written history: one row per command and changed subject, in the command's transaction. */
@@ -59,7 +60,8 @@ export function diff<T extends Record<string, unknown>>(before: T, after: Partia
   for (const [field, to] of Object.entries(after)) {
     if (to === undefined) continue
     const from = before[field]
-    if (JSON.stringify(from ?? null) !== JSON.stringify(to)) changes[field] = [from ?? null, to]
+    // Key order is not a change: jsonb gives objects back in its own order.
+    if (canonicalJson(from ?? null) !== canonicalJson(to)) changes[field] = [from ?? null, to]
   }
   return changes
 }

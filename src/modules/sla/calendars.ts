@@ -74,15 +74,16 @@ export function calendarErrors(calendar: Partial<Omit<CalendarDefinition, 'id' |
     })
     for (const list of byDay.values()) {
       list.sort((a, b) => a.start - b.start)
-      for (let i = 1; i < list.length; i++) {
-        const previous = list[i - 1] as { end: number; index: number }
-        const current = list[i] as { start: number; index: number }
-        if (current.start < previous.end) {
+      // Each interval against the latest end so far: 09–18 overlaps both 10–11 and 12–13.
+      let reach = list[0] as { end: number; index: number }
+      for (const current of list.slice(1)) {
+        if (current.start < reach.end) {
           errors.push({
             path: `/intervals/${current.index}`,
-            message: `overlaps interval ${previous.index} of the same day`,
+            message: `overlaps interval ${reach.index} of the same day`,
           })
         }
+        if (current.end > reach.end) reach = current
       }
     }
     if (calendar.intervals.length === 0)

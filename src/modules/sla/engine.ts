@@ -193,6 +193,22 @@ export function planTimers(
     touched.add(timer)
   }
 
+  // 0. A clock whose deadline passed before a sweep saw it breached at its deadline, whatever happens
+  //    now (an answer, a pause, a new target): the sweep would have said so, and nothing hides it.
+  for (const timer of timers) {
+    if (
+      isOpen(timer) &&
+      timer.stage === 'active' &&
+      timer.dueAt !== null &&
+      timer.dueAt.getTime() <= now.getTime()
+    ) {
+      timer.stage = 'breached'
+      timer.breachedAt = timer.dueAt
+      breachedNow.push(timer)
+      touched.add(timer)
+    }
+  }
+
   // 1. What happened starts or fulfils clocks.
   const response = () => {
     const first = latest('firstResponse')
@@ -200,13 +216,9 @@ export function planTimers(
     return [first, next].filter((t): t is TimerDraft => t !== undefined && isOpen(t))
   }
   switch (happening.kind) {
-    case 'created': {
-      for (const metric of ['firstResponse', 'resolution'] as const) {
-        const target = targets.get(metric)
-        if (target) start(metric, target)
-      }
+    case 'created':
+      // Its clocks start below, as any target that newly applies does.
       break
-    }
     case 'staffReply':
       for (const timer of response()) fulfil(timer)
       break
@@ -228,11 +240,27 @@ export function planTimers(
       const target = targets.get('resolution')
       if (resolution?.fulfilledAt && target) {
         resolution.fulfilledAt = null
-        if (resolution.stage === 'fulfilled') resolution.stage = 'active'
         resolution.anchorAt = now
-        resolution.dueAt = null
+        // A breached clock keeps the deadline it missed; a met one gets a new one.
+        if (resolution.stage === 'fulfilled') {
+          resolution.stage = 'active'
+          resolution.dueAt = null
+        }
         touched.add(resolution)
-      } else if (!resolution && target) start('resolution', target)
+      }
+    }
+  }
+
+  // A target that newly applies (a policy began to match, or gained the metric) starts now, never
+  // back-dated: the first response while nobody has answered yet, resolution while unsolved.
+  if (!closing) {
+    if (!latest('firstResponse') && ticket.firstRespondedAt === null) {
+      const target = targets.get('firstResponse')
+      if (target) start('firstResponse', target)
+    }
+    if (!latest('resolution')) {
+      const target = targets.get('resolution')
+      if (target) start('resolution', target)
     }
   }
 
@@ -259,6 +287,14 @@ export function planTimers(
       touched.add(timer)
     }
     if (timer.stage === 'breached') continue
+    if (timer.stage === 'paused' && timer.usedMs >= timer.targetMinutes * MINUTE) {
+      // Re-targeted while paused below the time it has used: late as of now.
+      timer.stage = 'breached'
+      timer.breachedAt = now
+      breachedNow.push(timer)
+      touched.add(timer)
+      continue
+    }
     const paused = timer.pauseOn.includes(ticket.status)
     if (paused && timer.stage === 'active') {
       settle(context, timer, now)

@@ -19,10 +19,13 @@ const iso = (column: string) =>
 function breachStatement(now: Date | undefined, limit: number) {
   const at = now ? sql`${now.toISOString()}::timestamptz` : sql`now()`
   return sql`with due as (
-      select workspace_id, id from sla_timers
-      where stage = 'active' and due_at <= ${at}
-      order by due_at limit ${sql.raw(String(limit))}
-      for update skip locked
+      -- The ticket is locked with its timer (both skipped while a command holds either): commands take
+      -- a ticket, then its timers, so a sweep never waits on a command in the opposite order.
+      select t.workspace_id, t.id from sla_timers t
+      join tickets k on k.workspace_id = t.workspace_id and k.id = t.ticket_id
+      where t.stage = 'active' and t.due_at <= ${at}
+      order by t.due_at limit ${sql.raw(String(limit))}
+      for update of t, k skip locked
     ), breached as (
       update sla_timers t set stage = 'breached', breached_at = t.due_at, updated_at = ${at}
       from due where t.workspace_id = due.workspace_id and t.id = due.id and t.stage = 'active'

@@ -78,13 +78,23 @@ export function slaTicketOf(row: {
   }
 }
 
-export async function timersOf(q: Executor, workspaceId: string, ticketIds: string[]): Promise<TimerRow[]> {
+/**
+ * The timers of some tickets. `forUpdate` locks them for a command that changes them: taken after the
+ * ticket's own lock, as everything that writes timers does, while the sweeps skip locked rows.
+ */
+export async function timersOf(
+  q: Executor,
+  workspaceId: string,
+  ticketIds: string[],
+  forUpdate = false,
+): Promise<TimerRow[]> {
   if (ticketIds.length === 0) return []
-  return q
+  const query = q
     .select()
     .from(slaTimers)
     .where(and(eq(slaTimers.workspaceId, workspaceId), inArray(slaTimers.ticketId, ticketIds)))
-    .orderBy(asc(slaTimers.metric), asc(slaTimers.instance))
+    .orderBy(asc(slaTimers.ticketId), asc(slaTimers.metric), asc(slaTimers.instance))
+  return forUpdate ? query.for('update') : query
 }
 
 /**
@@ -100,7 +110,7 @@ export async function syncTicketTimers(
   context?: SlaContext,
 ): Promise<TimerPlan> {
   const resolved = context ?? (await loadSlaContext(q, workspaceId))
-  const existing = happening.kind === 'created' ? [] : await timersOf(q, workspaceId, [ticket.id])
+  const existing = happening.kind === 'created' ? [] : await timersOf(q, workspaceId, [ticket.id], true)
   const plan = planTimers(resolved, ticket, existing, happening, now, uuidv7, workspaceId)
   await storePlans(q, workspaceId, [{ ticketId: ticket.id, plan }])
   return plan
@@ -257,6 +267,7 @@ export async function rematchOpenTickets(q: Executor, workspaceId: string, where
       q,
       workspaceId,
       batch.map((t) => t.id),
+      true,
     )
     const plans = batch.map((ticket) => ({
       ticketId: ticket.id,
@@ -291,6 +302,11 @@ export async function moveTimersToCalendar(
   calendarId: string,
 ): Promise<void> {
   const now = new Date()
+  // Tickets first, then their timers: the order every command takes its locks in.
+  await q.execute(sql`select id from ${tickets} where workspace_id = ${workspaceId} and id in (
+      select ticket_id from ${slaTimers} where workspace_id = ${workspaceId} and calendar_id = ${calendarId}
+        and stage in ('active', 'paused'))
+    order by id for update`)
   const running = await q
     .select()
     .from(slaTimers)

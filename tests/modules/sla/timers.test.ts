@@ -127,7 +127,7 @@ t.test(
     const ticket = await must(ws.api.post('/v1/tickets', ticketBody()), 201)
     let sla = await must(ws.api.get(`/v1/tickets/${ticket.id}/sla`), 200)
     await age(timerOf(sla, 'resolution').id, 100)
-    await age(timerOf(sla, 'firstResponse').id, 100)
+    await age(timerOf(sla, 'firstResponse').id, 30)
 
     await must(ws.api.patch(`/v1/tickets/${ticket.id}`, { status: 'pending' }), 200)
     sla = await must(ws.api.get(`/v1/tickets/${ticket.id}/sla`), 200)
