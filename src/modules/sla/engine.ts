@@ -288,9 +288,13 @@ export function planTimers(
     }
     if (timer.stage === 'breached') continue
     if (timer.stage === 'paused' && timer.usedMs >= timer.targetMinutes * MINUTE) {
-      // Re-targeted while paused below the time it has used: late as of now.
+      // Re-targeted while paused below the time it has used: late as of now, and owed from now on
+      // (it keeps counting until fulfilled, like any breached clock).
       timer.stage = 'breached'
       timer.breachedAt = now
+      timer.dueAt = now
+      timer.anchorAt = now
+      timer.pausedAt = null
       breachedNow.push(timer)
       touched.add(timer)
       continue
@@ -390,6 +394,14 @@ export function moveToCalendar(
   const moved: TimerDraft = { ...timer }
   if (moved.anchorAt === null || moved.stage === 'paused' || moved.fulfilledAt !== null) {
     return { timer: moved, breached: false }
+  }
+  if (moved.stage === 'active' && moved.dueAt !== null && moved.dueAt.getTime() <= now.getTime()) {
+    // Already past its deadline before the edit (no sweep saw it yet): breached at that deadline.
+    moved.usedMs += previous.msBetween(moved.anchorAt.getTime(), now.getTime())
+    moved.anchorAt = now
+    moved.stage = 'breached'
+    moved.breachedAt = moved.dueAt
+    return { timer: moved, breached: true }
   }
   moved.usedMs += previous.msBetween(moved.anchorAt.getTime(), now.getTime())
   moved.anchorAt = now
