@@ -66,7 +66,10 @@ CREATE INDEX "sla_timers_warn_idx" ON "sla_timers" USING btree ("warn_at") WHERE
 CREATE INDEX "sla_timers_policy_idx" ON "sla_timers" USING btree ("workspace_id","policy_id") WHERE "sla_timers"."stage" in ('active', 'paused');--> statement-breakpoint
 CREATE INDEX "sla_timers_calendar_idx" ON "sla_timers" USING btree ("workspace_id","calendar_id") WHERE "sla_timers"."stage" in ('active', 'paused');--> statement-breakpoint
 CREATE INDEX "tickets_sla_due_idx" ON "tickets" USING btree ("workspace_id",coalesce("sla_next_due_at", '9999-12-31T00:00:00Z'::timestamptz),"id");--> statement-breakpoint
-CREATE INDEX "tickets_sla_breached_idx" ON "tickets" USING btree ("workspace_id","updated_at","id") WHERE "tickets"."sla_breached";--> statement-breakpoint
+-- Room on each page for a ticket's next version: updates that touch no indexed column (the breach
+-- sweep's flag, say) stay heap-only and write no index entry.
+ALTER TABLE "tickets" SET (fillfactor = 90);
+--> statement-breakpoint
 -- Tenant access, as for every workspace table (0004, 0006): granted here, and isolated by workspace.
 GRANT SELECT, INSERT, UPDATE, DELETE ON "business_calendars", "sla_policies", "sla_timers" TO atiende_tenant;
 --> statement-breakpoint

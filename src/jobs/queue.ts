@@ -52,7 +52,9 @@ export async function startJobs(
       const swept = await sweepDueTimers(database.db)
       if (swept.breached + swept.warned > 0) options.log.info(swept, 'SLA sweep')
       const next = await nextDeadline(database.db)
-      if (next && next.getTime() - Date.now() < NEAR_MS) await sweepAt(next)
+      // A due timer a command holds (the sweep skips it) is taken again a second later, not in a loop.
+      if (next && next.getTime() - Date.now() < NEAR_MS)
+        await sweepAt(new Date(Math.max(next.getTime(), Date.now() + 1000)))
     })
     // Deadlines that passed while no instance ran are recorded at once, at their own instants.
     await sweepAt(new Date())

@@ -29,6 +29,8 @@ export interface NewEvent {
   actor: Actor
   changes?: Changes
   data?: Record<string, unknown>
+  /** The command's own instant (the database's clock when absent). */
+  createdAt?: Date
 }
 
 export function actorColumns(actor: Actor): { actorKind: string; actorId: string | null } {

@@ -252,6 +252,7 @@ export function createTicketsService(db: Db) {
           subjectId: current.id,
           actor,
           changes,
+          createdAt: now,
         })
         return viewOf(tx, grant, current)
       })
@@ -323,6 +324,7 @@ export function createTicketsService(db: Db) {
           actor,
           changes,
           data: { messageId: message.id, visibility, authorKind: message.authorKind },
+          createdAt: now,
         })
         return toMessage(message)
       })
