@@ -1,5 +1,4 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
-import { invalid } from '../../lib/problem.ts'
 import { validate } from '../../lib/validate.ts'
 import { nullIfNotFound, pageArgs, toConnection, withoutNulls, withUserErrors } from '../graphql-support.ts'
 import { CreateOrganizationBody, UpdateOrganizationBody } from '../organizations/schemas.ts'

@@ -1,8 +1,7 @@
 import { and, asc, eq, gt } from 'drizzle-orm'
 import { type Actor, actorId } from '../../auth/actor.ts'
-import type { Db } from '../../db/client.ts'
 import { events as eventsTable } from '../../db/schema/index.ts'
-import { currentExecutor, type Executor } from '../../db/transaction.ts'
+import type { Executor } from '../../db/transaction.ts'
 import { canonicalJson } from '../../lib/canonical-json.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 
