@@ -193,11 +193,12 @@ export async function storeSummaries(
   summaries: { ticketId: string; nextDueAt: Date | null; breached: boolean }[],
 ): Promise<void> {
   if (summaries.length === 0) return
-  const records = JSON.stringify(
-    summaries.map((s) => ({ id: s.ticketId, due: s.nextDueAt?.toISOString() ?? null, breached: s.breached })),
-  )
+  // Array literals of uuids, instants (or NULL) and booleans: nothing in them needs quoting.
+  const ids = `{${summaries.map((s) => s.ticketId).join(',')}}`
+  const dues = `{${summaries.map((s) => s.nextDueAt?.toISOString() ?? 'NULL').join(',')}}`
+  const flags = `{${summaries.map((s) => s.breached).join(',')}}`
   await q.execute(sql`update ${tickets} t set sla_next_due_at = x.due, sla_breached = x.breached
-    from jsonb_to_recordset(${records}::jsonb) as x(id uuid, due timestamptz, breached boolean)
+    from unnest(${ids}::uuid[], ${dues}::timestamptz[], ${flags}::boolean[]) as x(id, due, breached)
     where t.workspace_id = ${workspaceId} and t.id = x.id
       and (t.sla_next_due_at is distinct from x.due or t.sla_breached is distinct from x.breached)`)
 }
