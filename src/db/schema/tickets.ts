@@ -26,6 +26,12 @@ export const ticketCounters = pgTable('ticket_counters', {
     .primaryKey()
     .references(() => workspaces.id, { onDelete: 'cascade' }),
   lastNumber: integer('last_number').notNull(),
+  /**
+   * Goes up whenever something SLA timers are computed from changes (policies, calendars, department
+   * calendars). Read by the ticket insert from this row it locks anyway, so a cached copy of the SLA
+   * settings is checked for free, and an edit (which bumps it) waits for inserts in flight.
+   */
+  slaVersion: integer('sla_version').notNull().default(0),
 })
 
 export const tickets = pgTable(

@@ -12,7 +12,7 @@ import { isUuid } from '../../lib/refs.ts'
 import { diff, recordEvent } from '../events/service.ts'
 import { resolvePriority } from '../priorities/service.ts'
 import { findCalendar } from '../sla/calendars-service.ts'
-import { rematchOpenTickets } from '../sla/timers.ts'
+import { bumpSlaVersion, rematchOpenTickets } from '../sla/timers.ts'
 import { releaseTickets } from '../tickets/move.ts'
 
 export type DepartmentRow = typeof departments.$inferSelect
@@ -215,6 +215,7 @@ export function createDepartmentsService(db: Db) {
           .returning()
         if (!row) throw new Error('insert returned no row')
         if (input.memberIds) await setMembers(tx, workspaceId, row.id, input.memberIds)
+        if (row.calendarId) await bumpSlaVersion(tx, workspaceId)
         await recordEvent(tx, {
           workspaceId,
           type: 'department.created',
@@ -254,8 +255,10 @@ export function createDepartmentsService(db: Db) {
           changes,
         })
         // Its open tickets' clocks now count on the department's new calendar.
-        if ('calendarId' in changes)
+        if ('calendarId' in changes) {
+          await bumpSlaVersion(tx, workspaceId)
           await rematchOpenTickets(tx, workspaceId, eq(tickets.departmentId, current.id))
+        }
         return toDepartment(await find(tx, workspaceId, current.id, false), false)
       })
     },

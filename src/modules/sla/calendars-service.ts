@@ -17,7 +17,7 @@ import { Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 import { diff, recordEvent } from '../events/service.ts'
 import { businessCalendarOf, calendarErrors } from './calendars.ts'
-import { moveTimersToCalendar, rematchOpenTickets } from './timers.ts'
+import { bumpSlaVersion, moveTimersToCalendar, rematchOpenTickets } from './timers.ts'
 
 export type CalendarRow = typeof businessCalendars.$inferSelect
 export const CalendarNotFound = problem('not_found', 'Business-hours calendar %s not found')
@@ -142,6 +142,7 @@ export function createCalendarsService(db: Db) {
             isDefault: row.isDefault,
           }),
         })
+        await bumpSlaVersion(tx, workspaceId)
         if (row.isDefault) await rematchOpenTickets(tx, workspaceId)
         return toCalendar(row)
       })
@@ -184,6 +185,7 @@ export function createCalendarsService(db: Db) {
           actor,
           changes,
         })
+        await bumpSlaVersion(tx, workspaceId)
         if (retimed) {
           await moveTimersToCalendar(
             tx,
@@ -238,6 +240,7 @@ export function createCalendarsService(db: Db) {
           actor,
           data: { name: current.name },
         })
+        await bumpSlaVersion(tx, workspaceId)
       })
     },
   }

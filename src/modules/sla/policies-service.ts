@@ -18,7 +18,7 @@ import { isUuid } from '../../lib/refs.ts'
 import { resolveDepartment } from '../departments/service.ts'
 import { diff, recordEvent } from '../events/service.ts'
 import { resolvePriority } from '../priorities/service.ts'
-import { rematchOpenTickets } from './timers.ts'
+import { bumpSlaVersion, rematchOpenTickets } from './timers.ts'
 
 export type PolicyRow = typeof slaPolicies.$inferSelect
 export const PolicyNotFound = problem('not_found', 'SLA policy %s not found')
@@ -254,6 +254,7 @@ export function createPoliciesService(db: Db) {
           actor,
           changes: diff({} as PolicyRow, { name: row.name, position, conditions, targets }),
         })
+        await bumpSlaVersion(tx, workspaceId)
         await rematchOpenTickets(tx, workspaceId)
         return toPolicy(await findPolicy(tx, workspaceId, row.id))
       })
@@ -290,6 +291,7 @@ export function createPoliciesService(db: Db) {
           actor,
           changes,
         })
+        await bumpSlaVersion(tx, workspaceId)
         await rematchOpenTickets(tx, workspaceId)
         return toPolicy(await findPolicy(tx, workspaceId, current.id))
       })
@@ -326,6 +328,7 @@ export function createPoliciesService(db: Db) {
             changes: { position: [before?.position ?? null, index + 1] },
           })
         }
+        await bumpSlaVersion(tx, workspaceId)
         await rematchOpenTickets(tx, workspaceId)
         const rows = await listAll(tx, workspaceId)
         return { data: rows.map(toPolicy), nextCursor: null }
@@ -350,6 +353,7 @@ export function createPoliciesService(db: Db) {
           actor,
           data: { name: current.name },
         })
+        await bumpSlaVersion(tx, workspaceId)
         await rematchOpenTickets(tx, workspaceId)
       })
     },

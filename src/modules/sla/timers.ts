@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, notInArray, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
+import { preparedStatement } from '../../db/raw.ts'
 import { events, slaTimers, tickets } from '../../db/schema/index.ts'
 import type { Executor } from '../../db/transaction.ts'
 import type { BusinessCalendar } from './business-time.ts'
@@ -203,21 +204,67 @@ export async function storeSummaries(
       and (t.sla_next_due_at is distinct from x.due or t.sla_breached is distinct from x.breached)`)
 }
 
+/** Parsed SLA settings per workspace, valid while the workspace's `sla_version` is the one they were read at. */
+const cachedContexts = new Map<string, { version: number; context: SlaContext }>()
+const CACHED_CONTEXTS = 1_000
+
+/** The workspace's SLA settings as of `version` (read from the ticket counter in this transaction). */
+async function contextAt(q: Executor, workspaceId: string, version: number): Promise<SlaContext> {
+  const cached = cachedContexts.get(workspaceId)
+  if (cached?.version === version) return cached.context
+  const [row] = await sqlRows<{ version: number }>(
+    q,
+    sql`select sla_version as version from ticket_counters where workspace_id = ${workspaceId}`,
+  )
+  const context = await loadSlaContext(q, workspaceId)
+  // Kept only when nothing changed between the insert and this read (same transaction, same version).
+  if (row?.version === version) {
+    if (cachedContexts.size >= CACHED_CONTEXTS)
+      cachedContexts.delete(cachedContexts.keys().next().value as string)
+    cachedContexts.set(workspaceId, { version, context })
+  }
+  return context
+}
+
+async function sqlRows<T>(q: Executor, query: SQL): Promise<T[]> {
+  return ((await q.execute(query)) as unknown as { rows: T[] }).rows
+}
+
+/** Marks the workspace's SLA settings changed (policies, calendars, department calendars); see `ticketCounters`. */
+export async function bumpSlaVersion(q: Executor, workspaceId: string): Promise<void> {
+  await q.execute(
+    sql`update ticket_counters set sla_version = sla_version + 1 where workspace_id = ${workspaceId}`,
+  )
+}
+
+/**
+ * The timers of new tickets and the tickets' summaries, in one statement (prepared once per
+ * connection): rows come as JSON shaped like `sla_timers`, summaries as parallel arrays.
+ */
+const insertNewTimers = preparedStatement(`
+with timers as (
+  insert into sla_timers select * from json_populate_recordset(null::sla_timers, $2::json)
+)
+update tickets t set sla_next_due_at = x.due
+from unnest($3::uuid[], $4::timestamptz[]) as x(id, due)
+where t.workspace_id = $1 and t.id = x.id and x.due is not null`)
+
 /**
  * Starts the timers of tickets just created (one group, one workspace) and writes their summaries;
- * each ticket row given is updated in place with its `slaNextDueAt`.
+ * each ticket row given is updated in place with its `slaNextDueAt`. `version` is the SLA settings
+ * version the insert read, so the settings come from the cache when they have not changed.
  */
 export async function startTimersOfNewTickets(
   q: Executor,
   workspaceId: string,
   created: (Parameters<typeof slaTicketOf>[0] & { createdAt: Date; slaNextDueAt: Date | null })[],
+  version: number,
 ): Promise<void> {
   if (created.length === 0) return
-  const context = await loadSlaContext(q, workspaceId)
+  const context = await contextAt(q, workspaceId, version)
   if (context.policies.length === 0) return
   const plans = created.map((ticket) => ({
     ticket,
-    ticketId: ticket.id,
     plan: planTimers(
       context,
       slaTicketOf(ticket),
@@ -228,13 +275,41 @@ export async function startTimersOfNewTickets(
       workspaceId,
     ),
   }))
-  await storePlans(q, workspaceId, plans)
-  await storeSummaries(
-    q,
-    workspaceId,
-    plans.map(({ ticketId, plan }) => ({ ticketId, nextDueAt: plan.nextDueAt, breached: plan.breached })),
+  const rows = plans.flatMap(({ plan }) =>
+    plan.upserts.map((t) => ({
+      workspace_id: t.workspaceId,
+      id: t.id,
+      ticket_id: t.ticketId,
+      metric: t.metric,
+      instance: t.instance,
+      policy_id: t.policyId,
+      stage: t.stage,
+      target_minutes: t.targetMinutes,
+      calendar_id: t.calendarId,
+      warn_before_minutes: t.warnBeforeMinutes,
+      pause_on: t.pauseOn,
+      started_at: t.startedAt,
+      anchor_at: t.anchorAt,
+      used_ms: t.usedMs,
+      due_at: t.dueAt,
+      warn_at: t.warnAt,
+      paused_at: t.pausedAt,
+      fulfilled_at: t.fulfilledAt,
+      breached_at: t.breachedAt,
+      warned_at: t.warnedAt,
+      created_at: t.startedAt,
+      updated_at: t.startedAt,
+    })),
   )
+  if (rows.length === 0) return
+  await insertNewTimers(q, [
+    workspaceId,
+    JSON.stringify(rows),
+    plans.map(({ ticket }) => ticket.id),
+    plans.map(({ plan }) => plan.nextDueAt?.toISOString() ?? null),
+  ])
   for (const { ticket, plan } of plans) ticket.slaNextDueAt = plan.nextDueAt
+  announceNearDeadlines(plans.flatMap(({ plan }) => plan.upserts))
 }
 
 const REMATCH_BATCH = 500

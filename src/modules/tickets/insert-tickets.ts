@@ -23,7 +23,8 @@ export interface NewTicket {
 }
 
 export type InsertOutcome =
-  | { kind: 'created'; view: TicketViewRow }
+  /** `slaVersion`: the workspace's SLA settings version the insert saw (see `ticketCounters`). */
+  | { kind: 'created'; view: TicketViewRow; slaVersion: number }
   | { kind: 'invalid'; field: 'department' | 'priority' | 'requester'; ref: string }
   /** The requester could not be settled inside the statement (a concurrent insert, or an e-mail owned by a contact without this externalId). */
   | { kind: 'requester_unsettled' }
@@ -36,6 +37,7 @@ interface OutcomeRow {
   department: TicketViewRow['department']
   priority: TicketViewRow['priority']
   organization_id: string | null
+  sla_version: number | null
 }
 
 /**
@@ -121,7 +123,7 @@ with input as (
 ), counter as (
   update ticket_counters set last_number = last_number + (select count(*) from ready)
   where workspace_id = $1 and exists (select 1 from ready)
-  returning last_number - (select count(*) from ready) as base
+  returning last_number - (select count(*) from ready) as base, sla_version
 ), ticket as (
   insert into tickets (workspace_id, id, number, subject, status, type, channel, priority_id, department_id,
     requester_id, organization_id, tags, external_ref, metadata, version, created_at, updated_at,
@@ -160,7 +162,7 @@ select r.ord, r.department_ok, r.priority_ok, t.number,
     'name', r.department_name) end as department,
   case when r.priority_id is not null then json_build_object('id', r.priority_id, 'slug', r.priority_slug,
     'name', r.priority_name, 'rank', r.priority_rank) end as priority,
-  ready.organization_id
+  ready.organization_id, (select sla_version from counter) as sla_version
 from resolved r
   left join new_contact n on n.id = r.contact_id
   left join ready on ready.ord = r.ord
@@ -248,6 +250,7 @@ function toOutcome(
   if (row.number === null) throw new Error(`workspace ${workspaceId} has no ticket counter`)
   return {
     kind: 'created',
+    slaVersion: row.sla_version ?? 0,
     view: {
       ticket: {
         workspaceId,

@@ -335,8 +335,16 @@ export function createTicketsService(db: Db) {
 /** Creates tickets (see `insertTickets`) and starts their SLA timers in the same transaction. */
 async function insertWithTimers(tx: Tx, workspaceId: string, group: NewTicket[]): Promise<InsertOutcome[]> {
   const outcomes = await insertTickets(tx, workspaceId, group)
-  const created = outcomes.flatMap((o) => (o.kind === 'created' ? [o.view.ticket] : []))
-  await startTimersOfNewTickets(tx, workspaceId, created)
+  const created = outcomes.flatMap((o) => (o.kind === 'created' ? [o] : []))
+  if (created.length > 0) {
+    const version = (created[0] as { slaVersion: number }).slaVersion
+    await startTimersOfNewTickets(
+      tx,
+      workspaceId,
+      created.map((o) => o.view.ticket),
+      version,
+    )
+  }
   return outcomes
 }
 
