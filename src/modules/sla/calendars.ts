@@ -1,10 +1,23 @@
-import Holidays from 'date-holidays'
+import { createRequire } from 'node:module'
+import type HolidaysType from 'date-holidays'
 import { IANAZone } from 'luxon'
 import type { Holiday, OpeningInterval } from '../../db/schema/index.ts'
 import { weekdays } from '../../db/schema/index.ts'
 import { BusinessCalendar, type DayIntervals } from './business-time.ts'
 
 const DAY = 86_400_000
+
+/**
+ * date-holidays, loaded the first time a calendar names a region: its rules for every country take
+ * about 25 MB, which a deployment whose calendars list their holidays by hand never needs.
+ */
+let holidaysClass: typeof HolidaysType | undefined
+function Holidays(country?: string, state?: string, region?: string): HolidaysType {
+  holidaysClass ??= createRequire(import.meta.url)('date-holidays') as typeof HolidaysType
+  return country === undefined
+    ? new holidaysClass()
+    : new holidaysClass(country, state as string, region as string)
+}
 
 export interface CalendarDefinition {
   id: string
@@ -34,13 +47,13 @@ export function minutesOf(time: string): number | null {
 export function isKnownRegion(region: string): boolean {
   const [country, state, ...rest] = region.split('-')
   if (!country || rest.length > 1) return false
-  const countries = new Holidays().getCountries() ?? {}
+  const countries = Holidays().getCountries() ?? {}
   if (!(country in countries)) return false
   if (state === undefined) return true
-  const states = new Holidays().getStates(country) ?? {}
+  const states = Holidays().getStates(country) ?? {}
   if (!(state in states)) return false
   if (rest[0] === undefined) return true
-  return rest[0] in (new Holidays().getRegions(country, state) ?? {})
+  return rest[0] in (Holidays().getRegions(country, state) ?? {})
 }
 
 /** Everything wrong with a calendar's fields, each with its JSON pointer (empty when it is fine). */
@@ -130,7 +143,7 @@ function holidayTest(definition: CalendarDefinition): ((day: number) => boolean)
   const explicit = new Set(definition.holidays.map((h) => dayOf(h.date)))
   const regions = definition.holidayRegions.map((region) => {
     const [country, state, area] = region.split('-')
-    return new Holidays(country as string, state as string, area as string)
+    return Holidays(country as string, state as string, area as string)
   })
   if (explicit.size === 0 && regions.length === 0) return undefined
   const years = new Map<number, Set<number>>()
