@@ -19,6 +19,10 @@ const MARGIN = 15 * HOUR
 const SAMPLE = 3 * HOUR
 /** A calendar with no open minute in this many consecutive days has none at all. */
 const MAX_CLOSED_DAYS = 3 * 366
+/** A deadline further than this (a year-long target on an hour-a-week calendar) is "never" in practice. */
+const MAX_DAYS_AHEAD = 10 * 366
+/** What `addMs` answers past that horizon: 9999-12-31, the same far end the work queue sorts by. */
+export const NEVER = Date.UTC(9999, 11, 31)
 
 /** Opening intervals in minutes after local midnight, [start, end), sorted and disjoint. */
 export type DayIntervals = ReadonlyArray<readonly [number, number]>
@@ -77,7 +81,9 @@ export class BusinessCalendar {
     if (this.#always) return from + ms
     let remaining = ms
     let closed = 0
-    for (let day = Math.floor(from / DAY) - 1; ; day++) {
+    const first = Math.floor(from / DAY) - 1
+    for (let day = first; ; day++) {
+      if (day - first > MAX_DAYS_AHEAD) return NEVER
       const ranges = this.rangesOf(day)
       if (ranges.length === 0 && ++closed > MAX_CLOSED_DAYS)
         throw new RangeError('the calendar is never open')

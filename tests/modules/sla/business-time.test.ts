@@ -5,6 +5,7 @@ import {
   BusinessCalendar,
   businessMinutesBetween,
   type DayIntervals,
+  NEVER,
 } from '../../../src/modules/sla/business-time.ts'
 
 const MINUTE = 60_000
@@ -324,4 +325,12 @@ t.test('a calendar that is never open is refused instead of looping', async (t) 
   t.throws(() => new BusinessCalendar({ timeZone: 'Mars/Olympus', weekly: everyDay() }), /time zone/)
   t.throws(() => new BusinessCalendar({ timeZone: 'UTC', weekly: everyDay([60, 30]) }), /intervals/)
   t.equal(BusinessCalendar.ALWAYS.msBetween(0, 5 * DAY), 5 * DAY, 'the 24/7 calendar is elapsed time')
+  // A year of minutes on a minute a week is ten thousand years away: "never", found in bounded time.
+  const sparse = new BusinessCalendar({ timeZone: 'UTC', weekly: [[[540, 541]], [], [], [], [], [], []] })
+  t.equal(sparse.addMs(Date.UTC(2026, 0, 1), 525_600 * MINUTE), NEVER, 'past ten years: never')
+  t.equal(
+    sparse.addMs(Date.UTC(2026, 0, 1), 3 * MINUTE),
+    Date.UTC(2026, 0, 19, 9, 1),
+    'the third Monday minute',
+  )
 })
