@@ -85,8 +85,8 @@ export class BusinessCalendar {
     for (let day = first; ; day++) {
       if (day - first > MAX_DAYS_AHEAD) return NEVER
       const ranges = this.rangesOf(day)
-      if (ranges.length === 0 && ++closed > MAX_CLOSED_DAYS)
-        throw new RangeError('the calendar is never open')
+      // Closed for years on end (holidays, say): as good as never.
+      if (ranges.length === 0 && ++closed > MAX_CLOSED_DAYS) return NEVER
       if (ranges.length > 0) closed = 0
       for (let i = 0; i < ranges.length; i += 2) {
         const end = ranges[i + 1] as number

@@ -2,6 +2,7 @@ import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
 import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
+import { violatedConstraint } from '../../db/errors.ts'
 import {
   businessCalendars,
   departments,
@@ -65,6 +66,17 @@ export async function findCalendar(q: Executor, workspaceId: string, id: string)
  * re-matches every open ticket.
  */
 export function createCalendarsService(db: Db) {
+  async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await inWorkspace(db, workspaceId, fn)
+    } catch (error) {
+      if (violatedConstraint(error) === 'business_calendars_one_default_key') {
+        throw new Problem('conflict', 'Another calendar became the default at the same moment; retry.')
+      }
+      throw error
+    }
+  }
+
   async function takeDefault(tx: Tx, actor: Actor, workspaceId: string) {
     const previous = await tx
       .update(businessCalendars)
@@ -115,7 +127,7 @@ export function createCalendarsService(db: Db) {
     ) {
       const { workspaceId } = authorize(actor, 'catalog:write')
       validate(input)
-      return inWorkspace(db, workspaceId, async (tx) => {
+      return write(workspaceId, async (tx) => {
         if (input.isDefault) await takeDefault(tx, actor, workspaceId)
         const [row] = await tx
           .insert(businessCalendars)
@@ -151,10 +163,13 @@ export function createCalendarsService(db: Db) {
     update(actor: Actor, id: string, input: CalendarInput) {
       const { workspaceId } = authorize(actor, 'catalog:write')
       validate(input)
-      return inWorkspace(db, workspaceId, async (tx) => {
+      return write(workspaceId, async (tx) => {
+        // Locked before it is read: two edits at once apply one after the other, each to the other's result.
+        if (isUuid(id)) {
+          await tx.execute(sql`select 1 from ${businessCalendars} where workspace_id = ${workspaceId}
+            and id = ${id.toLowerCase()} for update`)
+        }
         const current = await findCalendar(tx, workspaceId, id)
-        await tx.execute(sql`select 1 from ${businessCalendars} where workspace_id = ${workspaceId}
-          and id = ${current.id} for update`)
         if (current.builtIn) throw new Problem('conflict', 'The built-in 24/7 calendar cannot change.')
         if (input.isDefault === false && current.isDefault) {
           throw new Problem(

@@ -48,12 +48,12 @@ export function isKnownRegion(region: string): boolean {
   const [country, state, ...rest] = region.split('-')
   if (!country || rest.length > 1) return false
   const countries = Holidays().getCountries() ?? {}
-  if (!(country in countries)) return false
+  if (!Object.hasOwn(countries, country)) return false
   if (state === undefined) return true
   const states = Holidays().getStates(country) ?? {}
-  if (!(state in states)) return false
+  if (!Object.hasOwn(states, state)) return false
   if (rest[0] === undefined) return true
-  return rest[0] in (Holidays().getRegions(country, state) ?? {})
+  return Object.hasOwn(Holidays().getRegions(country, state) ?? {}, rest[0])
 }
 
 /** Everything wrong with a calendar's fields, each with its JSON pointer (empty when it is fine). */

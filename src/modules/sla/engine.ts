@@ -269,7 +269,9 @@ export function planTimers(
     if (!isOpen(timer)) continue
     const target = targets.get(timer.metric)
     if (!target) {
-      deletes.push(timer)
+      // A clock that no longer applies goes, unless it has breached: a breach stays on the record
+      // (and the clock stays owed until answered or solved), whatever the ticket matches now.
+      if (timer.stage !== 'breached') deletes.push(timer)
       continue
     }
     if (!sameTarget(timer, target)) {

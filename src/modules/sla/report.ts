@@ -5,6 +5,7 @@ import type { Db } from '../../db/client.ts'
 import { type SlaMetric, slaMetrics } from '../../db/schema/index.ts'
 import { readInWorkspace } from '../../db/tenant.ts'
 import { invalid } from '../../lib/problem.ts'
+import { storableInstant } from '../tickets/queries.ts'
 
 export const reportGroupings = ['department', 'priority', 'policy'] as const
 export type ReportGrouping = (typeof reportGroupings)[number]
@@ -44,6 +45,8 @@ export function createSlaReports(db: Db) {
       const { workspaceId } = authorize(actor, 'sla:read')
       const to = query.to ? new Date(query.to) : now
       const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY)
+      if (!storableInstant(to)) throw invalid('/to', 'must be between the years 1 and 9999')
+      if (!storableInstant(from)) throw invalid('/from', 'must be between the years 1 and 9999')
       if (from >= to) throw invalid('/from', 'must be before to')
       const groupBy = query.groupBy ?? 'priority'
       const group = groupings[groupBy]

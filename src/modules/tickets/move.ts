@@ -28,6 +28,9 @@ export async function moveTickets(
           where m.workspace_id = ${workspaceId} and m.department_id = ${to} and m.user_id = t.assignee_id)
           then null else t.assignee_id end`
       : sql`t.assignee_id`
+  // In id order, as every re-match locks tickets, so a move and a workspace-wide re-match cannot deadlock.
+  await tx.execute(sql`select id from tickets where workspace_id = ${workspaceId} and ${column} = ${from}::uuid
+    order by id for update`)
   await tx.execute(sql`
     with moved as (
       update tickets t set ${column} = ${to}::uuid, assignee_id = ${assignee},

@@ -69,6 +69,10 @@ export interface Page {
 const UNRANKED = 2_147_483_647
 /** Tickets without a running SLA deadline sort as if it were this far away (also in the index, 0008). */
 export const NO_DEADLINE = '9999-12-31T00:00:00Z'
+
+/** Whether PostgreSQL can store the instant (years 1 to 9999 here: no BC dates, no five-digit years). */
+export const storableInstant = (date: Date) =>
+  !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999
 const sortColumns = {
   createdAt: tickets.createdAt,
   updatedAt: tickets.updatedAt,
@@ -109,7 +113,9 @@ function assigneeCondition(grant: Grant, values: string[]) {
 function filterConditions(q: Executor, grant: Grant, f: TicketFilter): (SQL | undefined)[] {
   const { workspaceId } = grant
   // A customer never sees assignees or tags, so may not filter by them either (the answer would tell).
-  const staffOnly = (['assignee', 'assigneeId', 'tag'] as const).filter((field) => f[field] !== undefined)
+  const staffOnly = (['assignee', 'assigneeId', 'tag', 'slaBreached'] as const).filter(
+    (field) => f[field] !== undefined,
+  )
   if (grant.customer && staffOnly.length > 0) {
     throw new Problem('forbidden', `A contact may not filter tickets by ${staffOnly.join(', ')}.`)
   }
@@ -198,13 +204,17 @@ export function createTicketQueries(db: Db) {
     const descending = sort.startsWith('-')
     const field = (descending ? sort.slice(1) : sort) as keyof typeof sortColumns
     const column = sortColumns[field]
+    // SLA deadlines are the staff's: the order, and a cursor carrying one, would tell a customer.
+    if (grant.customer && field === 'slaDueAt') {
+      throw new Problem('forbidden', 'A contact may not sort tickets by slaDueAt.')
+    }
     const numeric = field === 'number' || field === 'priority'
     const conditions = filterConditions(q, grant, filter)
     if (page.cursor) {
       const [value, id] = decodeCursor(page.cursor, 2)
       const bound = numeric ? Number(value) : new Date(String(value))
-      if (typeof bound === 'number' ? !Number.isInteger(bound) : Number.isNaN(bound.getTime()))
-        decodeCursor('', 2)
+      // An instant PostgreSQL cannot hold (year 0, say) is as bad a cursor as garbage.
+      if (typeof bound === 'number' ? !Number.isInteger(bound) : !storableInstant(bound)) decodeCursor('', 2)
       conditions.push(
         descending
           ? sql`(${column}, ${tickets.id}) < (${bound}, ${id})`

@@ -275,6 +275,72 @@ t.test(
   },
 )
 
+t.test('a breach stays on the record when the clock stops applying', async (t) => {
+  const { ws, standard } = await clockWorkspace()
+  const ticket = await must(ws.api.post('/v1/tickets', ticketBody()), 201)
+  let sla = await must(ws.api.get(`/v1/tickets/${ticket.id}/sla`), 200)
+  const first = timerOf(sla, 'firstResponse')
+  await age(first.id, 90)
+  // The policy goes away while the first response is 30 minutes late, before any sweep saw it.
+  await must(ws.api.patch(`/v1/sla-policies/${standard.id}`, { enabled: false }), 200)
+  sla = await must(ws.api.get(`/v1/tickets/${ticket.id}/sla`), 200)
+  t.same(
+    sla.timers.map((x: { metric: string; stage: string }) => [x.metric, x.stage]),
+    [['firstResponse', 'breached']],
+    'the breached clock stays; the resolution clock that no longer applies goes',
+  )
+  t.equal(
+    timerOf(sla, 'firstResponse').breachedAt,
+    first.dueAt ? new Date(Date.parse(first.dueAt) - 90 * MINUTE).toISOString() : null,
+    'breached at its own deadline',
+  )
+  t.equal(sla.breached, true)
+  const report = await must(ws.api.get('/v1/reports/sla?groupBy=policy'), 200)
+  t.match(
+    report.groups[0],
+    { name: 'Standard', metrics: { firstResponse: { breached: 1 } } },
+    'and the report counts it',
+  )
+  // Answering fulfils it; the breach stands.
+  await must(ws.api.post(`/v1/tickets/${ticket.id}/messages`, { body: 'Sorry.' }), 201)
+  sla = await must(ws.api.get(`/v1/tickets/${ticket.id}/sla`), 200)
+  t.match(timerOf(sla, 'firstResponse'), { stage: 'breached', fulfilledAt: String })
+})
+
+t.test('SLA internals stay out of reach of contacts and of impossible dates', async (t) => {
+  const { ws } = await clockWorkspace()
+  await must(ws.api.post('/v1/contacts', { externalId: 'sla-d', email: 'sla-d@example.com' }), 201)
+  const customer = ctx.as(ctx.contactToken(ws, { sub: 'sla-d' }))
+  await must(customer.post('/v1/tickets', { subject: 'Help', message: { body: 'Please' } }), 201)
+  t.equal((await customer.get('/v1/tickets?slaBreached=true')).status, 403, 'no filtering by breach')
+  t.equal(
+    (await customer.get('/v1/tickets?sort=slaDueAt')).status,
+    403,
+    'no ordering (or cursors) by deadline',
+  )
+  const graphql = await customer.post('/graphql', {
+    query: '{ tickets(sort: { field: slaDueAt, direction: ASC }) { nodes { id } } }',
+  })
+  t.equal(graphql.body.errors?.[0]?.extensions?.code, 'forbidden', 'nor over GraphQL')
+  t.equal((await customer.get('/v1/tickets')).status, 200)
+  for (const query of [
+    'from=0000-01-01T00:00:00Z',
+    'to=0001-01-10T00:00:00Z',
+    'from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z',
+  ]) {
+    const res = await ws.api.get(`/v1/reports/sla?${query}`)
+    t.equal(res.status, 400, `report ${query}: 400`)
+  }
+  const cursor = Buffer.from(
+    JSON.stringify(['0000-06-01T00:00:00.000Z', '00000000-0000-0000-0000-000000000000']),
+  ).toString('base64url')
+  t.equal(
+    (await ws.api.get(`/v1/tickets?sort=slaDueAt&cursor=${cursor}`)).status,
+    400,
+    'a cursor from year 0 is garbage',
+  )
+})
+
 t.test('a contact sees when their answer is due, and nothing else of the SLA', async (t) => {
   const { ws } = await clockWorkspace()
   await must(ws.api.post('/v1/contacts', { externalId: 'sla-c', email: 'sla-c@example.com' }), 201)
