@@ -1001,7 +1001,7 @@ t.test('a target that no longer applies: its open timer is deleted, fulfilled on
   const rematched = disabled.step({ kind: 'rematched' }, at('2024-05-06T10:00:00Z'))
   t.strictSame(
     rematched.deletes.map((timer) => timer.metric).sort(),
-    ['firstResponse', 'resolution'].filter((metric) => !breachedBefore.includes(metric)),
+    ['firstResponse', 'resolution'].filter((metric) => !(breachedBefore as string[]).includes(metric)),
     'only the clocks that did not breach go',
   )
   t.equal(rematched.breached, true, 'the breach stays with its timer')
