@@ -289,18 +289,6 @@ export function planTimers(
       touched.add(timer)
     }
     if (timer.stage === 'breached') continue
-    if (timer.stage === 'paused' && timer.usedMs >= timer.targetMinutes * MINUTE) {
-      // Re-targeted while paused below the time it has used: late as of now, and owed from now on
-      // (it keeps counting until fulfilled, like any breached clock).
-      timer.stage = 'breached'
-      timer.breachedAt = now
-      timer.dueAt = now
-      timer.anchorAt = now
-      timer.pausedAt = null
-      breachedNow.push(timer)
-      touched.add(timer)
-      continue
-    }
     const paused = timer.pauseOn.includes(ticket.status)
     if (paused && timer.stage === 'active') {
       settle(context, timer, now)
@@ -314,6 +302,17 @@ export function planTimers(
       timer.stage = 'active'
       timer.pausedAt = null
       timer.anchorAt = now
+      touched.add(timer)
+    }
+    if (timer.stage === 'paused' && timer.usedMs >= timer.targetMinutes * MINUTE) {
+      // Paused with its time already spent (re-targeted below what it used, or reopened into a
+      // pausing status): late as of now, and owed from now on, counting like any breached clock.
+      timer.stage = 'breached'
+      timer.breachedAt = now
+      timer.dueAt = now
+      timer.anchorAt = now
+      timer.pausedAt = null
+      breachedNow.push(timer)
       touched.add(timer)
     }
   }
