@@ -13,6 +13,9 @@ const MINUTE = 60_000
 export type PolicyRow = typeof slaPolicies.$inferSelect
 export type TimerRow = typeof slaTimers.$inferSelect
 
+/** The ticket fields a policy looks at: a command that changes one re-matches the ticket's timers. */
+export const slaFields = ['status', 'priorityId', 'departmentId', 'type', 'tags', 'organizationId'] as const
+
 /** The fields of a ticket an SLA depends on. */
 export interface SlaTicket {
   id: string

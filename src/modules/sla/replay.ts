@@ -1,5 +1,12 @@
 import type { SlaMetric } from '../../db/schema/index.ts'
-import { type Happening, planTimers, type SlaContext, type SlaTicket, type TimerRow } from './engine.ts'
+import {
+  type Happening,
+  planTimers,
+  type SlaContext,
+  type SlaTicket,
+  slaFields,
+  type TimerRow,
+} from './engine.ts'
 
 /** A ticket event as stored: what changed (`{ field: [from, to] }`), what else it said, and when. */
 export interface HistoryEvent {
@@ -8,8 +15,6 @@ export interface HistoryEvent {
   changes: Record<string, [unknown, unknown]>
   data: Record<string, unknown>
 }
-
-const slaFields = ['status', 'priorityId', 'departmentId', 'type', 'tags', 'organizationId']
 
 function apply(ticket: SlaTicket, changes: HistoryEvent['changes']): SlaTicket {
   const next = { ...ticket } as SlaTicket & Record<string, unknown>

@@ -113,19 +113,15 @@ export async function syncTicketTimers(
   const resolved = context ?? (await loadSlaContext(q, workspaceId))
   const existing = happening.kind === 'created' ? [] : await timersOf(q, workspaceId, [ticket.id], true)
   const plan = planTimers(resolved, ticket, existing, happening, now, uuidv7, workspaceId)
-  await storePlans(q, workspaceId, [{ ticketId: ticket.id, plan }])
+  await storePlans(q, workspaceId, [plan])
   return plan
 }
 
 /** Writes the timers of one or more tickets' plans, and an `sla.breached` event for each breached now. */
-export async function storePlans(
-  q: Executor,
-  workspaceId: string,
-  plans: { ticketId: string; plan: TimerPlan }[],
-): Promise<void> {
-  const upserts = plans.flatMap((p) => p.plan.upserts)
-  const deletes = plans.flatMap((p) => p.plan.deletes)
-  const breached = plans.flatMap((p) => p.plan.breachedNow)
+export async function storePlans(q: Executor, workspaceId: string, plans: TimerPlan[]): Promise<void> {
+  const upserts = plans.flatMap((p) => p.upserts)
+  const deletes = plans.flatMap((p) => p.deletes)
+  const breached = plans.flatMap((p) => p.breachedNow)
   if (deletes.length > 0) {
     await q.delete(slaTimers).where(
       and(
@@ -162,16 +158,16 @@ export async function storePlans(
         },
       })
   }
-  if (breached.length > 0) await q.insert(events).values(breached.map((t) => breachEvent(t, 'sla.breached')))
+  if (breached.length > 0) await q.insert(events).values(breached.map(breachEvent))
   announceNearDeadlines(upserts)
 }
 
-/** The event of a timer reaching its deadline (or its warning), recorded by the system. */
-export function breachEvent(timer: TimerDraft | TimerRow, type: 'sla.breached' | 'sla.warning') {
+/** The event of a timer found past its deadline by a command, recorded by the system (as a sweep would). */
+function breachEvent(timer: TimerDraft | TimerRow) {
   return {
     workspaceId: timer.workspaceId,
     id: uuidv7(),
-    type,
+    type: 'sla.breached',
     subjectType: 'ticket',
     subjectId: timer.ticketId,
     actorKind: 'system',
@@ -357,7 +353,11 @@ export async function rematchOpenTickets(q: Executor, workspaceId: string, where
         workspaceId,
       ),
     }))
-    await storePlans(q, workspaceId, plans)
+    await storePlans(
+      q,
+      workspaceId,
+      plans.map((p) => p.plan),
+    )
     await storeSummaries(
       q,
       workspaceId,
@@ -403,7 +403,7 @@ export async function moveTimersToCalendar(
     nextDueAt: null,
     breached: false,
   }
-  await storePlans(q, workspaceId, [{ ticketId: '', plan }])
+  await storePlans(q, workspaceId, [plan])
   // Each affected ticket's summary follows its timers.
   await q.execute(sql`update ${tickets} t set sla_next_due_at = s.due, sla_breached = s.breached
     from (select ticket_id, min(due_at) filter (where fulfilled_at is null and stage in ('active', 'breached')) as due,

@@ -21,6 +21,7 @@ import { findOrCreateRequester, type RequesterRef } from '../contacts/service.ts
 import { resolveDepartment } from '../departments/service.ts'
 import { type Changes, diff, recordEvent } from '../events/service.ts'
 import { resolvePriority } from '../priorities/service.ts'
+import { slaFields } from '../sla/engine.ts'
 import { slaTicketOf, startTimersOfNewTickets, syncTicketTimers } from '../sla/timers.ts'
 import { customerTickets, forCustomer } from './access.ts'
 import { type InsertOutcome, insertTickets, type NewTicket } from './insert-tickets.ts'
@@ -31,8 +32,6 @@ import { type TicketRow, toTicket } from './view.ts'
 
 type Channel = (typeof channels)[number]
 
-/** The fields an SLA policy's conditions and clocks depend on: a change to one re-matches the timers. */
-const slaFields = ['status', 'priorityId', 'departmentId', 'type', 'tags', 'organizationId']
 type TicketType = (typeof ticketTypes)[number]
 
 export interface NewMessage {
