@@ -55,17 +55,8 @@ function contextOf(row: ContextRow): SlaContext {
   }
 }
 
-export function slaTicketOf(row: {
-  id: string
-  status: string
-  priorityId: string | null
-  departmentId: string | null
-  channel: string
-  type: string | null
-  organizationId: string | null
-  tags: string[]
-  firstRespondedAt: Date | null
-}): SlaTicket {
+/** The SLA fields of a ticket row (or of any object carrying them), and nothing else. */
+export function slaTicketOf(row: SlaTicket): SlaTicket {
   return {
     id: row.id,
     status: row.status,
