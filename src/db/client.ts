@@ -63,10 +63,19 @@ type QueryLogger = { logQuery: (sql: string) => void } | undefined
  * Opens PGlite persisted under dataDir, or in memory when dataDir is undefined. PGlite is loaded only
  * here: a deployment on a PostgreSQL server never pays its memory (about 40 MB).
  */
-export async function createPglite(dataDir?: string): Promise<PGlite> {
-  const { PGlite } = await import('@electric-sql/pglite')
+export async function createPglite(dataDir?: string, loadDataDir?: Blob): Promise<PGlite> {
+  const [{ PGlite }, { unaccent }, { pg_trgm }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite/contrib/unaccent'),
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+  ])
   if (dataDir) mkdirSync(dataDir, { recursive: true })
-  return PGlite.create(dataDir ? { dataDir } : {})
+  // The knowledge base's search (migration 0008) uses both extensions.
+  return PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
+    extensions: { unaccent, pg_trgm },
+  })
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import t from 'tap'
+import { createPglite } from '../../src/db/client.ts'
 import { migrateEmbedded, migrateServer, migrationsFolder } from '../../src/db/migrate.ts'
 
 const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
@@ -43,7 +43,7 @@ if (serverUrl) {
   )
 } else {
   t.test('embedded migrations apply once and a second run changes nothing', async (t) => {
-    const client = await PGlite.create()
+    const client = await createPglite()
     t.teardown(() => client.close())
     await migrateEmbedded(client)
     await migrateEmbedded(client)

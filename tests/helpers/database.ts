@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileS
 import { connect } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
-import { type Database, type DatabaseOptions, openDatabase } from '../../src/db/client.ts'
+import { createPglite, type Database, type DatabaseOptions, openDatabase } from '../../src/db/client.ts'
 import { migrateEmbedded, migrateServer, migrationsFolder } from '../../src/db/migrate.ts'
 
 export type Engine = 'server' | 'container' | 'pglite'
@@ -96,7 +96,7 @@ async function containerDatabaseUrl(): Promise<string> {
 async function pgliteSnapshot(): Promise<Blob> {
   const file = path.join(os.tmpdir(), `atiende-pglite-${migrationsHash()}.tar.gz`)
   if (!existsSync(file)) {
-    const client = await PGlite.create()
+    const client = await createPglite()
     await migrateEmbedded(client)
     const dump = await client.dumpDataDir('gzip')
     await client.close()
@@ -127,7 +127,7 @@ export async function createTestDatabase(
   const serverUrl = process.env.TEST_DATABASE_URL
   const engine: Engine = serverUrl ? 'server' : (await containerRuntimeAnswers()) ? 'container' : 'pglite'
   if (engine === 'pglite') {
-    const pglite = await PGlite.create({ loadDataDir: await pgliteSnapshot() })
+    const pglite = await createPglite(undefined, await pgliteSnapshot())
     const database = await openDatabase({ pglite, ...options })
     return { engine, database, pglite, drop: async () => {} }
   }

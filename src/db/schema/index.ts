@@ -1,4 +1,5 @@
 export * from './access.ts'
+export * from './kb.ts'
 export * from './people.ts'
 export * from './sla.ts'
 export * from './tickets.ts'

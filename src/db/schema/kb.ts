@@ -1,0 +1,244 @@
+import { type SQL, sql } from 'drizzle-orm'
+import {
+  bigint,
+  boolean,
+  customType,
+  date,
+  foreignKey,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+import { id, instant, timestamps, workspaceId } from './columns.ts'
+import { tickets } from './tickets.ts'
+import { workspaces } from './workspaces.ts'
+
+/** A text search configuration, by name (`kb_spanish`, `kb_simple`: migration 0008 makes them). */
+const regconfig = customType<{ data: string }>({ dataType: () => 'regconfig' })
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
+
+export const articleVisibilities = ['public', 'contacts', 'internal'] as const
+export type ArticleVisibility = (typeof articleVisibilities)[number]
+
+/** Categories nest: a category may hold categories (`parentId`), each ordered by `position`. */
+export const kbCategories = pgTable(
+  'kb_categories',
+  {
+    workspaceId: workspaceId().references(() => workspaces.id, { onDelete: 'cascade' }),
+    id: id(),
+    parentId: uuid('parent_id'),
+    position: integer('position').notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    foreignKey({ columns: [t.workspaceId, t.parentId], foreignColumns: [t.workspaceId, t.id] }),
+    index('kb_categories_parent_idx').on(t.workspaceId, t.parentId, t.position),
+  ],
+)
+
+export const kbCategoryTranslations = pgTable(
+  'kb_category_translations',
+  {
+    workspaceId: workspaceId(),
+    categoryId: uuid('category_id').notNull(),
+    locale: text('locale').notNull(),
+    name: text('name').notNull(),
+    description: text('description'),
+    slug: text('slug').notNull(),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.categoryId, t.locale] }),
+    foreignKey({
+      columns: [t.workspaceId, t.categoryId],
+      foreignColumns: [kbCategories.workspaceId, kbCategories.id],
+    }).onDelete('cascade'),
+    uniqueIndex('kb_category_translations_slug_key').on(t.workspaceId, t.locale, t.slug),
+  ],
+)
+
+export const kbArticles = pgTable(
+  'kb_articles',
+  {
+    workspaceId: workspaceId().references(() => workspaces.id, { onDelete: 'cascade' }),
+    id: id(),
+    categoryId: uuid('category_id').notNull(),
+    visibility: text('visibility', { enum: articleVisibilities }).notNull(),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    position: integer('position').notNull().default(0),
+    /** The agent who wrote it (null: written through an API key). */
+    authorId: uuid('author_id'),
+    /** The locale the others are translated from: their `outdated` is measured against it. */
+    sourceLocale: text('source_locale').notNull(),
+    /** How many times the source locale's text has been published. */
+    sourceRevision: integer('source_revision').notNull().default(0),
+    /** The ticket it was drafted from, if any. */
+    ticketId: uuid('ticket_id'),
+    archivedAt: instant('archived_at'),
+    viewCount: bigint('view_count', { mode: 'number' }).notNull().default(0),
+    helpfulCount: integer('helpful_count').notNull().default(0),
+    notHelpfulCount: integer('not_helpful_count').notNull().default(0),
+    version: integer('version').notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    foreignKey({
+      columns: [t.workspaceId, t.categoryId],
+      foreignColumns: [kbCategories.workspaceId, kbCategories.id],
+    }),
+    index('kb_articles_category_idx').on(t.workspaceId, t.categoryId, t.position),
+  ],
+)
+
+/**
+ * One per article and locale. The published text (`title`, `body`: null until first published) and
+ * the draft (`draftTitle`, `draftBody`: null when there is none) live apart; `searchVector` is derived
+ * from the published text alone, in the same row, so a publish is searchable when it commits.
+ */
+export const kbArticleTranslations = pgTable(
+  'kb_article_translations',
+  {
+    workspaceId: workspaceId(),
+    articleId: uuid('article_id').notNull(),
+    locale: text('locale').notNull(),
+    slug: text('slug').notNull(),
+    title: text('title'),
+    body: text('body'),
+    bodyHtml: text('body_html'),
+    draftTitle: text('draft_title'),
+    draftBody: text('draft_body'),
+    draftBodyHtml: text('draft_body_html'),
+    /** The number of the live version (0: never published). */
+    publishedVersion: integer('published_version').notNull().default(0),
+    publishedAt: instant('published_at'),
+    /** The article's `sourceRevision` this text was last published against. */
+    sourceRevision: integer('source_revision').notNull().default(0),
+    searchConfig: regconfig('search_config').notNull(),
+    searchVector: tsvector('search_vector')
+      .notNull()
+      .generatedAlwaysAs(
+        (): SQL =>
+          sql`setweight(to_tsvector(search_config, coalesce(title, '')), 'A') || setweight(to_tsvector(search_config, coalesce(body, '')), 'D')`,
+      ),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.articleId, t.locale] }),
+    foreignKey({
+      columns: [t.workspaceId, t.articleId],
+      foreignColumns: [kbArticles.workspaceId, kbArticles.id],
+    }).onDelete('cascade'),
+    uniqueIndex('kb_article_translations_slug_key').on(t.workspaceId, t.locale, t.slug),
+    index('kb_article_translations_search_idx').using('gin', t.searchVector),
+  ],
+)
+
+/** Every published text, numbered per translation from 1; the live one is the latest. */
+export const kbArticleVersions = pgTable(
+  'kb_article_versions',
+  {
+    workspaceId: workspaceId(),
+    articleId: uuid('article_id').notNull(),
+    locale: text('locale').notNull(),
+    version: integer('version').notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    publishedAt: instant('published_at').notNull(),
+    actorKind: text('actor_kind').notNull(),
+    actorId: uuid('actor_id'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.articleId, t.locale, t.version] }),
+    foreignKey({
+      columns: [t.workspaceId, t.articleId],
+      foreignColumns: [kbArticles.workspaceId, kbArticles.id],
+    }).onDelete('cascade'),
+  ],
+)
+
+/**
+ * Words of the published texts, as their configuration stems them: the typo fallback looks for near
+ * spellings here (a trigram index over tens of thousands of words, not over every document).
+ */
+export const kbSearchTerms = pgTable(
+  'kb_search_terms',
+  {
+    workspaceId: workspaceId().references(() => workspaces.id, { onDelete: 'cascade' }),
+    config: text('config').notNull(),
+    term: text('term').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.config, t.term] }),
+    index('kb_search_terms_trgm_idx').using('gin', sql`${t.term} gin_trgm_ops`),
+  ],
+)
+
+/** One vote per contact or anonymous session (`voter`: `contact:<id>` or `session:<sha-256>`). */
+export const kbFeedback = pgTable(
+  'kb_feedback',
+  {
+    workspaceId: workspaceId(),
+    articleId: uuid('article_id').notNull(),
+    voter: text('voter').notNull(),
+    helpful: boolean('helpful').notNull(),
+    comment: text('comment'),
+    locale: text('locale'),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.articleId, t.voter] }),
+    foreignKey({
+      columns: [t.workspaceId, t.articleId],
+      foreignColumns: [kbArticles.workspaceId, kbArticles.id],
+    }).onDelete('cascade'),
+  ],
+)
+
+/** Customer views per article and day (staff reads are not counted). */
+export const kbArticleViews = pgTable(
+  'kb_article_views',
+  {
+    workspaceId: workspaceId(),
+    articleId: uuid('article_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    views: integer('views').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.articleId, t.day] }),
+    foreignKey({
+      columns: [t.workspaceId, t.articleId],
+      foreignColumns: [kbArticles.workspaceId, kbArticles.id],
+    }).onDelete('cascade'),
+  ],
+)
+
+/** Articles linked to tickets (the answer given, or the article a ticket became). */
+export const kbTicketArticles = pgTable(
+  'kb_ticket_articles',
+  {
+    workspaceId: workspaceId(),
+    ticketId: uuid('ticket_id').notNull(),
+    articleId: uuid('article_id').notNull(),
+    actorKind: text('actor_kind').notNull(),
+    actorId: uuid('actor_id'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.ticketId, t.articleId] }),
+    foreignKey({
+      columns: [t.workspaceId, t.ticketId],
+      foreignColumns: [tickets.workspaceId, tickets.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      columns: [t.workspaceId, t.articleId],
+      foreignColumns: [kbArticles.workspaceId, kbArticles.id],
+    }).onDelete('cascade'),
+    index('kb_ticket_articles_article_idx').on(t.workspaceId, t.articleId),
+  ],
+)
