@@ -33,6 +33,9 @@ import { healthRoutes } from './modules/health/routes.ts'
 import { organizationRoutes } from './modules/organizations/routes.ts'
 import { Organization, OrganizationPage } from './modules/organizations/schemas.ts'
 import { Priority, PriorityPage } from './modules/priorities/schemas.ts'
+import { kbPublicRoutes } from './modules/kb/public-routes.ts'
+import { kbRoutes } from './modules/kb/routes.ts'
+import { kbSchemas } from './modules/kb/schemas.ts'
 import { problemRoutes } from './modules/problems/routes.ts'
 import { slaRoutes } from './modules/sla/routes.ts'
 import {
@@ -117,6 +120,7 @@ const sharedSchemas = [
   SlaTimer,
   TicketSla,
   SlaReport,
+  ...kbSchemas,
 ]
 
 const incomingRequestId = /^[\w.:-]{1,128}$/
@@ -232,6 +236,8 @@ export async function buildApp(config: Config, database: Database, logStream?: D
   await app.register(catalogRoutes)
   await app.register(ticketRoutes)
   await app.register(slaRoutes)
+  await app.register(kbRoutes)
+  await app.register(kbPublicRoutes)
   return app
 }
 export type App = Awaited<ReturnType<typeof buildApp>>

@@ -10,6 +10,7 @@ import { createPasswords, type PasswordCost } from './modules/auth/passwords.ts'
 import { createSessionsService, type SessionSettings } from './modules/auth/service.ts'
 import { createContactsService } from './modules/contacts/service.ts'
 import { createDepartmentsService } from './modules/departments/service.ts'
+import { createKbService } from './modules/kb/service.ts'
 import { createOrganizationsService } from './modules/organizations/service.ts'
 import { createPrioritiesService } from './modules/priorities/service.ts'
 import { createSlaService } from './modules/sla/service.ts'
@@ -29,11 +30,12 @@ export function createServices(db: Db, settings: ServiceSettings) {
   const apiKeys = createApiKeysService(db)
   const sessions = createSessionsService(db, settings.jwt, passwords, settings.sessions)
   const contactTokens = createContactTokensService(db, settings.jwt)
+  const workspaces = createWorkspacesService(db, passwords)
   return {
     /** Who a token speaks for (`GET /v1/me`, `query { me }`). */
     me: (actor: Actor) => describeActor(db, actor),
     authenticate: createAuthenticator(settings.jwt, apiKeys, sessions, contactTokens),
-    workspaces: createWorkspacesService(db, passwords),
+    workspaces,
     apiKeys,
     sessions,
     contactTokens,
@@ -44,6 +46,7 @@ export function createServices(db: Db, settings: ServiceSettings) {
     departments: createDepartmentsService(db),
     tickets: createTicketsService(db),
     sla: createSlaService(db),
+    kb: createKbService(db, (workspaceId) => workspaces.settings(workspaceId)),
   }
 }
 export type Services = ReturnType<typeof createServices>

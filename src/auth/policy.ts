@@ -21,6 +21,8 @@ export type Permission =
   | 'catalog:write'
   | 'sla:read'
   | 'sla:write'
+  | 'kb:read'
+  | 'kb:write'
 
 interface Rule {
   /** API key scopes that grant it. */
@@ -63,6 +65,10 @@ export const rules: Record<Permission, Rule> = {
   // SLA policies, their timers' internals and the SLA report are staff matters; calendars are catalog.
   'sla:read': { scopes: anyScope, roles: everyRole },
   'sla:write': { scopes: ['admin'], roles: admins },
+  // The knowledge base: read by anyone of the workspace (a contact sees what is published for customers),
+  // written and published by agents and admin keys.
+  'kb:read': { scopes: anyScope, roles: everyRole, contact: 'read' },
+  'kb:write': { scopes: ['admin'], roles: writers },
 }
 
 /** The customer a contact-scoped grant is limited to. `organizationId` is set for an authorized member only. */

@@ -42,3 +42,10 @@ export function preparedStatement<T>(text: string) {
     return (await session.prepareQuery({ sql: text, params }, undefined, name, false).all()) as T[]
   }
 }
+
+/**
+ * A PostgreSQL array literal of texts (`{"a","b \"c\""}`), for `${pgTextArray(values)}::text[]`: one
+ * parameter whatever the length, read the same by pg and PGlite.
+ */
+export const pgTextArray = (values: readonly string[]) =>
+  `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`

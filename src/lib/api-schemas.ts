@@ -63,3 +63,9 @@ export const TokenList = Type.String({
   description: 'Comma-separated values.',
 })
 export const splitList = (value: string | undefined) => (value === undefined ? undefined : value.split(','))
+/** A BCP 47 language tag: `es`, `ca`, `pt-BR` (stored as Intl writes it). */
+export const Locale = Type.String({
+  pattern: '^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$',
+  maxLength: 35,
+  description: 'A BCP 47 language tag such as `es`, `ca`, `eu`, `en` or `pt-BR`.',
+})

@@ -24,6 +24,9 @@ export interface NewEvent {
     | 'contact_token_secret'
     | 'business_calendar'
     | 'sla_policy'
+    | 'kb_category'
+    | 'kb_article'
+    | 'kb_suggestion'
   subjectId: string
   actor: Actor
   changes?: Changes

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { Id, Instant, Nullable, Page, Slug } from '../../lib/api-schemas.ts'
+import { Id, Instant, Locale, Nullable, Page, Slug } from '../../lib/api-schemas.ts'
 import { Agent } from '../agents/schemas.ts'
 import { ApiKeyWithSecret } from '../api-keys/schemas.ts'
 import { ContactTokenSecretWithValue, Email, Password } from '../auth/schemas.ts'
@@ -32,6 +32,9 @@ export const Workspace = Type.Object(
         'Browser origins the API answers (CORS) for this workspace; API keys are refused from any other.',
     }),
     rateLimits: RateLimits,
+    defaultLocale: Type.String({
+      description: 'The locale knowledge base readers fall back to when an article has no text in theirs.',
+    }),
     createdAt: Instant,
     updatedAt: Instant,
   },
@@ -43,6 +46,7 @@ export const UpdateWorkspaceBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     allowedOrigins: Type.Optional(Type.Array(Origin, { maxItems: 100 })),
     rateLimits: Type.Optional(RateLimits),
+    defaultLocale: Type.Optional(Locale),
   },
   { additionalProperties: false, minProperties: 1 },
 )

@@ -10,6 +10,7 @@ import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
 import { invalid, Problem } from '../../lib/problem.ts'
 import { addMember, toAgent } from '../agents/service.ts'
+import { canonicalLocale } from '../kb/locales.ts'
 import { issueApiKey } from '../api-keys/service.ts'
 import { createContactTokenSecret } from '../auth/contact-tokens.ts'
 import type { Passwords } from '../auth/passwords.ts'
@@ -23,13 +24,19 @@ export interface WorkspaceSettings {
   allowedOrigins: string[]
   /** Requests per minute per credential; unset kinds use the service's defaults. */
   rateLimits: { apiKey?: number; agent?: number; contact?: number }
+  /** The locale readers fall back to when an article has no text in theirs (BCP 47). */
+  defaultLocale: string
 }
 
 type WorkspaceRow = typeof workspaces.$inferSelect
 
 export function settingsOf(row: Pick<WorkspaceRow, 'settings'>): WorkspaceSettings {
   const stored = row.settings as Partial<WorkspaceSettings>
-  return { allowedOrigins: stored.allowedOrigins ?? [], rateLimits: stored.rateLimits ?? {} }
+  return {
+    allowedOrigins: stored.allowedOrigins ?? [],
+    rateLimits: stored.rateLimits ?? {},
+    defaultLocale: stored.defaultLocale ?? 'en',
+  }
 }
 
 const toWorkspace = ({ settings, ...row }: WorkspaceRow) => ({
@@ -96,7 +103,12 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
     /** Renames the caller's workspace or changes its settings (admins). */
     update(
       actor: Actor,
-      input: { name?: string; allowedOrigins?: string[]; rateLimits?: WorkspaceSettings['rateLimits'] },
+      input: {
+        name?: string
+        allowedOrigins?: string[]
+        rateLimits?: WorkspaceSettings['rateLimits']
+        defaultLocale?: string
+      },
     ) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
       return inWorkspace(db, workspaceId, async (tx) => {
@@ -114,6 +126,10 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
               ? before.allowedOrigins
               : [...new Set(input.allowedOrigins.map(normalizeOrigin))].sort(),
           rateLimits: input.rateLimits ?? before.rateLimits,
+          defaultLocale:
+            input.defaultLocale === undefined
+              ? before.defaultLocale
+              : canonicalLocale(input.defaultLocale, '/defaultLocale'),
         }
         const changes = diff(before, next)
         if (Object.keys(changes).length === 0) return toWorkspace(current)
@@ -125,6 +141,7 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
               ...current.settings,
               allowedOrigins: next.allowedOrigins,
               rateLimits: next.rateLimits,
+              defaultLocale: next.defaultLocale,
             },
             updatedAt: new Date(),
           })

@@ -1,0 +1,957 @@
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm'
+import type { Actor } from '../../auth/actor.ts'
+import { authorize, authorizeScoped } from '../../auth/policy.ts'
+import type { Db } from '../../db/client.ts'
+import { violatedConstraint } from '../../db/errors.ts'
+import {
+  type ArticleVisibility,
+  kbArticles,
+  kbArticleTranslations,
+  kbArticleVersions,
+  kbArticleViews,
+  kbFeedback,
+  kbTicketArticles,
+  messages,
+  tickets,
+} from '../../db/schema/index.ts'
+import { pgTextArray } from '../../db/raw.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
+import type { Executor, Tx } from '../../db/transaction.ts'
+import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { invalid, Problem, problem } from '../../lib/problem.ts'
+import { isUuid, parseTicketRef } from '../../lib/refs.ts'
+import { actorColumns, diff, recordEvent } from '../events/service.ts'
+import { customerTickets } from '../tickets/access.ts'
+import { describeRef, refCondition, TicketNotFound } from '../tickets/queries.ts'
+import { type Reader, type Readers, visibilitiesFor } from './access.ts'
+import { categoryTree, cursorId } from './categories.ts'
+import { canonicalLocale, searchConfigOf } from './locales.ts'
+import { renderMarkdown } from './markdown.ts'
+import { hashSessionKey } from './session.ts'
+
+export const ArticleNotFound = problem('not_found', 'Knowledge base article %s not found')
+export const TranslationNotFound = problem('not_found', 'Article %s has no %s translation')
+
+export type ArticleRow = typeof kbArticles.$inferSelect
+export type TranslationRow = typeof kbArticleTranslations.$inferSelect
+
+export interface TranslationInput {
+  title: string
+  body: string
+  slug?: string
+}
+export interface ArticleInput {
+  categoryId?: string
+  visibility?: ArticleVisibility
+  tags?: string[]
+  position?: number
+  sourceLocale?: string
+  archived?: boolean
+}
+export interface NewArticleInput extends ArticleInput {
+  categoryId: string
+  visibility: ArticleVisibility
+  translations?: (TranslationInput & { locale: string })[]
+  /** Publish the given translations at once (otherwise they are drafts). */
+  publish?: boolean
+}
+export interface ArticleFilter {
+  category?: string | undefined
+  tag?: string[] | undefined
+  locale?: string | undefined
+  visibility?: ArticleVisibility[] | undefined
+  state?: 'draft' | 'published' | 'archived' | undefined
+}
+type Page = { limit: number; cursor?: string | undefined }
+
+/** `Cómo pedir un reembolso` → `como-pedir-un-reembolso`. */
+export function slugify(title: string): string {
+  const slug = title
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80)
+    .replace(/-+$/, '')
+  return slug || 'article'
+}
+
+const isPublished = (t: TranslationRow) => t.publishedVersion > 0
+const isOutdated = (article: ArticleRow, t: TranslationRow) =>
+  t.locale !== article.sourceLocale && isPublished(t) && t.sourceRevision < article.sourceRevision
+
+function toTranslation(article: ArticleRow, t: TranslationRow, staff: boolean) {
+  const draft = staff && t.draftTitle !== null && t.draftBody !== null
+  return {
+    locale: t.locale,
+    slug: t.slug,
+    state: isPublished(t) ? ('published' as const) : ('draft' as const),
+    outdated: staff && isOutdated(article, t),
+    title: t.title,
+    body: t.body,
+    bodyHtml: t.bodyHtml,
+    publishedVersion: t.publishedVersion,
+    publishedAt: t.publishedAt?.toISOString() ?? null,
+    draft: draft
+      ? { title: t.draftTitle as string, body: t.draftBody as string, bodyHtml: t.draftBodyHtml as string }
+      : null,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  }
+}
+export type Translation = ReturnType<typeof toTranslation>
+
+function toSummary(article: ArticleRow, t: TranslationRow, staff: boolean) {
+  return {
+    locale: t.locale,
+    slug: t.slug,
+    title: (t.title ?? t.draftTitle) as string,
+    state: isPublished(t) ? ('published' as const) : ('draft' as const),
+    outdated: staff && isOutdated(article, t),
+    hasDraft: staff && t.draftTitle !== null,
+    publishedVersion: t.publishedVersion,
+    publishedAt: t.publishedAt?.toISOString() ?? null,
+  }
+}
+
+/**
+ * An article as a reader sees it. `translation` is the text in the locale asked for, else in the
+ * workspace's default locale, else in the article's source locale (its `locale` says which); customers
+ * see published texts only, and neither drafts, counts nor who wrote it.
+ */
+export function toArticle(
+  article: ArticleRow,
+  translations: TranslationRow[],
+  reader: Pick<Reader, 'audience' | 'defaultLocale'>,
+  locale?: string,
+) {
+  const staff = reader.audience === 'staff'
+  const own = translations
+    .filter((t) => t.articleId === article.id && (staff || isPublished(t)))
+    .sort((a, b) => a.locale.localeCompare(b.locale))
+  const pick = locale
+    ? (own.find((t) => t.locale === locale) ??
+      own.find((t) => t.locale === reader.defaultLocale) ??
+      own.find((t) => t.locale === article.sourceLocale) ??
+      own[0])
+    : undefined
+  return {
+    id: article.id,
+    categoryId: article.categoryId,
+    visibility: article.visibility,
+    tags: article.tags,
+    position: article.position,
+    sourceLocale: article.sourceLocale,
+    archivedAt: article.archivedAt?.toISOString() ?? null,
+    authorId: staff ? article.authorId : null,
+    ticketId: staff ? article.ticketId : null,
+    viewCount: staff ? article.viewCount : null,
+    helpfulCount: staff ? article.helpfulCount : null,
+    notHelpfulCount: staff ? article.notHelpfulCount : null,
+    version: article.version,
+    translations: own.map((t) => toSummary(article, t, staff)),
+    translation: pick ? toTranslation(article, pick, staff) : null,
+    createdAt: article.createdAt.toISOString(),
+    updatedAt: article.updatedAt.toISOString(),
+  }
+}
+export type Article = ReturnType<typeof toArticle>
+
+/** Conditions on the articles a reader may see at all. */
+export function readable(reader: Reader) {
+  if (reader.audience === 'staff') return eq(kbArticles.workspaceId, reader.workspaceId)
+  return and(
+    eq(kbArticles.workspaceId, reader.workspaceId),
+    isNull(kbArticles.archivedAt),
+    inArray(kbArticles.visibility, visibilitiesFor(reader.audience)),
+    sql`exists (select 1 from kb_article_translations p where p.workspace_id = ${kbArticles.workspaceId}
+          and p.article_id = ${kbArticles.id} and p.published_version > 0)`,
+  )
+}
+
+function conflict(error: unknown) {
+  if (violatedConstraint(error) === 'kb_article_translations_slug_key') {
+    return new Problem('conflict', 'Another article has this slug in this locale.', {
+      errors: [{ path: '/slug', message: 'belongs to another article in this locale' }],
+    })
+  }
+  return null
+}
+
+export function createArticlesService(db: Db, readers: Readers) {
+  async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await inWorkspace(db, workspaceId, fn)
+    } catch (error) {
+      throw conflict(error) ?? error
+    }
+  }
+
+  async function translationsOf(q: Executor, workspaceId: string, ids: string[]) {
+    if (ids.length === 0) return []
+    return q
+      .select()
+      .from(kbArticleTranslations)
+      .where(and(eq(kbArticleTranslations.workspaceId, workspaceId), inArray(kbArticleTranslations.articleId, ids)))
+  }
+
+  /** By id, or by slug in any locale (the reader's locale first); 404 for what the reader may not see. */
+  async function find(q: Executor, reader: Reader, ref: string, locale?: string) {
+    const { workspaceId } = reader
+    let id = isUuid(ref) ? ref.toLowerCase() : undefined
+    if (!id) {
+      const hits = await q
+        .select({ id: kbArticleTranslations.articleId, locale: kbArticleTranslations.locale })
+        .from(kbArticleTranslations)
+        .where(and(eq(kbArticleTranslations.workspaceId, workspaceId), eq(kbArticleTranslations.slug, ref)))
+      id = (hits.find((h) => h.locale === locale) ?? hits.find((h) => h.locale === reader.defaultLocale) ?? hits[0])?.id
+    }
+    const [article] = id
+      ? await q
+          .select()
+          .from(kbArticles)
+          .where(and(readable(reader), eq(kbArticles.id, id)))
+      : []
+    if (!article) throw ArticleNotFound(ref)
+    return { article, translations: await translationsOf(q, workspaceId, [article.id]) }
+  }
+
+  /** The article, locked for a command (staff only, so every article is found). */
+  async function lock(tx: Tx, workspaceId: string, ref: string) {
+    if (!isUuid(ref)) throw ArticleNotFound(ref)
+    const [article] = await tx
+      .select()
+      .from(kbArticles)
+      .where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, ref.toLowerCase())))
+      .for('update')
+    if (!article) throw ArticleNotFound(ref)
+    return article
+  }
+
+  async function translation(tx: Executor, workspaceId: string, articleId: string, locale: string) {
+    const [row] = await tx
+      .select()
+      .from(kbArticleTranslations)
+      .where(
+        and(
+          eq(kbArticleTranslations.workspaceId, workspaceId),
+          eq(kbArticleTranslations.articleId, articleId),
+          eq(kbArticleTranslations.locale, locale),
+        ),
+      )
+    return row
+  }
+
+  async function touch(tx: Tx, article: ArticleRow, set: Partial<ArticleRow> = {}) {
+    const [row] = await tx
+      .update(kbArticles)
+      .set({ ...set, version: article.version + 1, updatedAt: new Date() })
+      .where(and(eq(kbArticles.workspaceId, article.workspaceId), eq(kbArticles.id, article.id)))
+      .returning()
+    return row as ArticleRow
+  }
+
+  /** Writes the draft of a translation, creating the translation if the article has none in that locale. */
+  async function saveDraft(tx: Tx, actor: Actor, article: ArticleRow, locale: string, input: TranslationInput) {
+    const current = await translation(tx, article.workspaceId, article.id, locale)
+    const draftBodyHtml = renderMarkdown(input.body)
+    if (!current) {
+      await tx.insert(kbArticleTranslations).values({
+        workspaceId: article.workspaceId,
+        articleId: article.id,
+        locale,
+        slug: input.slug ?? slugify(input.title),
+        draftTitle: input.title,
+        draftBody: input.body,
+        draftBodyHtml,
+        searchConfig: await searchConfigOf(db, locale),
+      })
+    } else {
+      await tx
+        .update(kbArticleTranslations)
+        .set({
+          draftTitle: input.title,
+          draftBody: input.body,
+          draftBodyHtml,
+          ...(input.slug !== undefined && { slug: input.slug }),
+          updatedAt: new Date(),
+        })
+        .where(
+          and(
+            eq(kbArticleTranslations.workspaceId, article.workspaceId),
+            eq(kbArticleTranslations.articleId, article.id),
+            eq(kbArticleTranslations.locale, locale),
+          ),
+        )
+    }
+    await recordEvent(tx, {
+      workspaceId: article.workspaceId,
+      type: current ? 'kb.article.draft_saved' : 'kb.article.translation_created',
+      subjectType: 'kb_article',
+      subjectId: article.id,
+      actor,
+      data: { locale, title: input.title },
+    })
+  }
+
+  /**
+   * Makes a translation's draft its live text: the text it replaces stays as the previous version,
+   * the search index (the row's generated vector) changes in the same transaction, and the words join
+   * the typo-tolerance list. Publishing the source locale marks the other translations outdated.
+   */
+  async function publish(tx: Tx, actor: Actor, article: ArticleRow, locale: string) {
+    const current = await translation(tx, article.workspaceId, article.id, locale)
+    if (!current) throw TranslationNotFound(article.id, locale)
+    if (current.draftTitle === null || current.draftBody === null) {
+      throw new Problem('conflict', `The ${locale} translation has no draft to publish.`)
+    }
+    const now = new Date()
+    const version = current.publishedVersion + 1
+    const isSource = locale === article.sourceLocale
+    const sourceRevision = isSource ? article.sourceRevision + 1 : article.sourceRevision
+    await tx
+      .update(kbArticleTranslations)
+      .set({
+        title: current.draftTitle,
+        body: current.draftBody,
+        bodyHtml: current.draftBodyHtml,
+        draftTitle: null,
+        draftBody: null,
+        draftBodyHtml: null,
+        publishedVersion: version,
+        publishedAt: now,
+        sourceRevision,
+        updatedAt: now,
+      })
+      .where(
+        and(
+          eq(kbArticleTranslations.workspaceId, article.workspaceId),
+          eq(kbArticleTranslations.articleId, article.id),
+          eq(kbArticleTranslations.locale, locale),
+        ),
+      )
+    await tx.insert(kbArticleVersions).values({
+      workspaceId: article.workspaceId,
+      articleId: article.id,
+      locale,
+      version,
+      title: current.draftTitle,
+      body: current.draftBody,
+      publishedAt: now,
+      ...actorColumns(actor),
+    })
+    await tx.execute(sql`insert into kb_search_terms (workspace_id, config, term)
+      select t.workspace_id, t.search_config::text, w.term
+      from kb_article_translations t, unnest(tsvector_to_array(t.search_vector)) as w(term)
+      where t.workspace_id = ${article.workspaceId} and t.article_id = ${article.id} and t.locale = ${locale}
+        and length(w.term) between 3 and 40 and w.term ~ '^[[:alpha:]]+$'
+      on conflict do nothing`)
+    await recordEvent(tx, {
+      workspaceId: article.workspaceId,
+      type: 'kb.article.published',
+      subjectType: 'kb_article',
+      subjectId: article.id,
+      actor,
+      data: { locale, version, title: current.draftTitle },
+      createdAt: now,
+    })
+    return touch(tx, article, isSource ? { sourceRevision } : {})
+  }
+
+  async function categoryExists(tx: Executor, workspaceId: string, categoryId: string) {
+    if (!isUuid(categoryId) || (await categoryTree(tx, workspaceId, categoryId)).length === 0) {
+      throw invalid('/categoryId', `names no category of this workspace: ${categoryId}`)
+    }
+    return categoryId.toLowerCase()
+  }
+
+  async function staffView(q: Executor, workspaceId: string, articleId: string, locale?: string) {
+    const [article] = await q
+      .select()
+      .from(kbArticles)
+      .where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, articleId)))
+    if (!article) throw ArticleNotFound(articleId)
+    return toArticle(article, await translationsOf(q, workspaceId, [articleId]), { audience: 'staff', defaultLocale: locale ?? article.sourceLocale }, locale)
+  }
+
+  async function listFor(reader: Reader, filter: ArticleFilter, page: Page) {
+    const { workspaceId } = reader
+    const staff = reader.audience === 'staff'
+    if (!staff && (filter.state === 'draft' || filter.state === 'archived')) {
+      throw new Problem('forbidden', 'Only staff see drafts and archived articles.')
+    }
+    const locale = filter.locale ? canonicalLocale(filter.locale) : undefined
+    const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
+    return readInWorkspace(db, workspaceId, async (q) => {
+      const categories = filter.category
+        ? await categoryTree(q, workspaceId, isUuid(filter.category) ? filter.category : '00000000-0000-0000-0000-000000000000')
+        : undefined
+      if (filter.category && categories?.length === 0) throw invalid('/category', `names no category: ${filter.category}`)
+      const stateCondition =
+        filter.state === 'archived'
+          ? isNotNull(kbArticles.archivedAt)
+          : filter.state === 'published'
+            ? and(isNull(kbArticles.archivedAt), sql`exists (select 1 from kb_article_translations s where s.workspace_id = ${kbArticles.workspaceId} and s.article_id = ${kbArticles.id} and s.published_version > 0 ${locale ? sql`and s.locale = ${locale}` : sql``})`)
+            : filter.state === 'draft'
+              ? sql`exists (select 1 from kb_article_translations s where s.workspace_id = ${kbArticles.workspaceId} and s.article_id = ${kbArticles.id} and s.draft_title is not null ${locale ? sql`and s.locale = ${locale}` : sql``})`
+              : undefined
+      const rows = await q
+        .select()
+        .from(kbArticles)
+        .where(
+          and(
+            readable(reader),
+            categories ? inArray(kbArticles.categoryId, categories) : undefined,
+            filter.tag?.length ? sql`${kbArticles.tags} && ${pgTextArray(filter.tag)}::text[]` : undefined,
+            filter.visibility?.length ? inArray(kbArticles.visibility, filter.visibility) : undefined,
+            locale
+              ? sql`exists (select 1 from kb_article_translations l where l.workspace_id = ${kbArticles.workspaceId} and l.article_id = ${kbArticles.id} and l.locale = ${locale} ${staff ? sql`` : sql`and l.published_version > 0`})`
+              : undefined,
+            stateCondition,
+            after
+              ? sql`(${kbArticles.position}, ${kbArticles.id}) > (${Number(after[0]) || 0}, ${cursorId(after[1])}::uuid)`
+              : undefined,
+          ),
+        )
+        .orderBy(asc(kbArticles.position), asc(kbArticles.id))
+        .limit(page.limit + 1)
+      const result = paginate(rows, page.limit, (r) => [r.position, r.id])
+      const translations = await translationsOf(q, workspaceId, result.data.map((r) => r.id))
+      return {
+        data: result.data.map((r) => toArticle(r, translations, reader, locale)),
+        nextCursor: result.nextCursor,
+        cursors: result.cursors,
+      }
+    })
+  }
+
+  /** Counts a customer's read of an article (staff reads are not counted). */
+  async function countView(reader: Reader, articleId: string) {
+    if (reader.audience === 'staff') return
+    await inWorkspace(db, reader.workspaceId, async (tx) => {
+      await tx
+        .insert(kbArticleViews)
+        .values({ workspaceId: reader.workspaceId, articleId, day: sql`current_date` as unknown as string, views: 1 })
+        .onConflictDoUpdate({
+          target: [kbArticleViews.workspaceId, kbArticleViews.articleId, kbArticleViews.day],
+          set: { views: sql`${kbArticleViews.views} + 1` },
+        })
+      await tx
+        .update(kbArticles)
+        .set({ viewCount: sql`${kbArticles.viewCount} + 1` })
+        .where(and(eq(kbArticles.workspaceId, reader.workspaceId), eq(kbArticles.id, articleId)))
+    })
+  }
+
+  async function getFor(reader: Reader, ref: string, locale?: string) {
+    const wanted = locale ? canonicalLocale(locale) : undefined
+    const found = await readInWorkspace(db, reader.workspaceId, (q) => find(q, reader, ref, wanted))
+    const article = toArticle(found.article, found.translations, reader, wanted ?? reader.defaultLocale)
+    await countView(reader, article.id)
+    return article
+  }
+
+  async function feedbackFor(
+    reader: Reader,
+    ref: string,
+    input: { helpful: boolean; comment?: string | null | undefined; sessionKey?: string | undefined; locale?: string | undefined },
+  ) {
+    const actor = reader.actor
+    const voter =
+      actor.kind === 'contact'
+        ? `contact:${actor.contactId}`
+        : input.sessionKey
+          ? `session:${hashSessionKey(input.sessionKey)}`
+          : null
+    if (!voter) throw invalid('/sessionKey', 'is required for a caller that is not a contact')
+    if (actor.kind === 'contact' && actor.blocked) {
+      throw new Problem('forbidden', 'This contact is blocked: they may read but not write.')
+    }
+    return inWorkspace(db, reader.workspaceId, async (tx) => {
+      const { article } = await find(tx, reader, ref)
+      const [before] = await tx
+        .select()
+        .from(kbFeedback)
+        .where(and(eq(kbFeedback.workspaceId, reader.workspaceId), eq(kbFeedback.articleId, article.id), eq(kbFeedback.voter, voter)))
+        .for('update')
+      const now = new Date()
+      const values = {
+        helpful: input.helpful,
+        comment: input.comment ?? null,
+        locale: input.locale ? canonicalLocale(input.locale) : null,
+        updatedAt: now,
+      }
+      await tx
+        .insert(kbFeedback)
+        .values({ workspaceId: reader.workspaceId, articleId: article.id, voter, ...values })
+        .onConflictDoUpdate({ target: [kbFeedback.workspaceId, kbFeedback.articleId, kbFeedback.voter], set: values })
+      // One vote per voter: a later one replaces it, and the counts follow.
+      const helpfulDelta = (input.helpful ? 1 : 0) - (before?.helpful === true ? 1 : 0)
+      const notHelpfulDelta = (input.helpful ? 0 : 1) - (before?.helpful === false ? 1 : 0)
+      if (helpfulDelta !== 0 || notHelpfulDelta !== 0) {
+        await tx
+          .update(kbArticles)
+          .set({
+            helpfulCount: sql`${kbArticles.helpfulCount} + ${helpfulDelta}`,
+            notHelpfulCount: sql`${kbArticles.notHelpfulCount} + ${notHelpfulDelta}`,
+          })
+          .where(and(eq(kbArticles.workspaceId, reader.workspaceId), eq(kbArticles.id, article.id)))
+      }
+      await recordEvent(tx, {
+        workspaceId: reader.workspaceId,
+        type: 'kb.article.feedback',
+        subjectType: 'kb_article',
+        subjectId: article.id,
+        actor,
+        data: { helpful: input.helpful, replaced: before !== undefined, hasComment: Boolean(input.comment) },
+        createdAt: now,
+      })
+      return {
+        articleId: article.id,
+        helpful: input.helpful,
+        comment: values.comment,
+        created: before === undefined,
+        updatedAt: now.toISOString(),
+      }
+    })
+  }
+
+  return {
+    find,
+    translationsOf,
+    listFor,
+    getFor,
+    feedbackFor,
+
+    async list(actor: Actor, filter: ArticleFilter, page: Page) {
+      return listFor(await readers.of(actor), filter, page)
+    },
+
+    async get(actor: Actor, ref: string, locale?: string) {
+      return getFor(await readers.of(actor), ref, locale)
+    },
+
+    async feedback(actor: Actor, ref: string, input: { helpful: boolean; comment?: string | null | undefined; sessionKey?: string | undefined; locale?: string | undefined }) {
+      return feedbackFor(await readers.of(actor), ref, input)
+    },
+
+    create(actor: Actor, input: NewArticleInput) {
+      const staff = authorize(actor, 'kb:write')
+      const { workspaceId } = staff
+      const translations = (input.translations ?? []).map((t, i) => ({
+        ...t,
+        locale: canonicalLocale(t.locale, `/translations/${i}/locale`),
+      }))
+      const locales = translations.map((t) => t.locale)
+      const duplicate = locales.find((l, i) => locales.indexOf(l) !== i)
+      if (duplicate) throw invalid('/translations', `repeats the locale ${duplicate}`)
+      const sourceLocale = input.sourceLocale ? canonicalLocale(input.sourceLocale, '/sourceLocale') : locales[0]
+      if (!sourceLocale) throw invalid('/sourceLocale', 'is required when no translation is given')
+      if (input.publish && translations.length === 0) throw invalid('/publish', 'needs translations to publish')
+      return write(workspaceId, async (tx) => {
+        const categoryId = await categoryExists(tx, workspaceId, input.categoryId)
+        const [created] = await tx
+          .insert(kbArticles)
+          .values({
+            workspaceId,
+            categoryId,
+            visibility: input.visibility,
+            tags: [...new Set(input.tags ?? [])],
+            position: input.position ?? 0,
+            sourceLocale,
+            authorId: actor.kind === 'agent' ? actor.userId : null,
+            archivedAt: input.archived ? new Date() : null,
+          })
+          .returning()
+        let article = created as ArticleRow
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'kb.article.created',
+          subjectType: 'kb_article',
+          subjectId: article.id,
+          actor,
+          data: { categoryId, visibility: article.visibility, sourceLocale },
+        })
+        // The source first, so the others are published against its new revision.
+        const ordered = [...translations].sort((a, b) => Number(b.locale === sourceLocale) - Number(a.locale === sourceLocale))
+        for (const t of ordered) await saveDraft(tx, actor, article, t.locale, t)
+        if (input.publish) for (const t of ordered) article = await publish(tx, actor, article, t.locale)
+        return staffView(tx, workspaceId, article.id, sourceLocale)
+      })
+    },
+
+    update(actor: Actor, ref: string, input: ArticleInput, ifMatch?: number[]) {
+      const { workspaceId } = authorize(actor, 'kb:write')
+      return write(workspaceId, async (tx) => {
+        const article = await lock(tx, workspaceId, ref)
+        if (ifMatch && !ifMatch.includes(article.version)) {
+          throw new Problem('precondition_failed', `Article ${article.id} is at version ${article.version}.`)
+        }
+        const next: Partial<ArticleRow> = {}
+        if (input.categoryId !== undefined) next.categoryId = await categoryExists(tx, workspaceId, input.categoryId)
+        if (input.visibility !== undefined) next.visibility = input.visibility
+        if (input.tags !== undefined) next.tags = [...new Set(input.tags)]
+        if (input.position !== undefined) next.position = input.position
+        if (input.sourceLocale !== undefined) {
+          const locale = canonicalLocale(input.sourceLocale, '/sourceLocale')
+          if (!(await translation(tx, workspaceId, article.id, locale))) {
+            throw invalid('/sourceLocale', `names no translation of this article: ${locale}`)
+          }
+          next.sourceLocale = locale
+        }
+        if (input.archived !== undefined && input.archived !== (article.archivedAt !== null)) {
+          next.archivedAt = input.archived ? new Date() : null
+        }
+        const changes = diff(article, next)
+        if (Object.keys(changes).length === 0) return staffView(tx, workspaceId, article.id)
+        await touch(tx, article, next)
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'archivedAt' in changes ? (next.archivedAt ? 'kb.article.archived' : 'kb.article.unarchived') : 'kb.article.updated',
+          subjectType: 'kb_article',
+          subjectId: article.id,
+          actor,
+          changes,
+        })
+        return staffView(tx, workspaceId, article.id)
+      })
+    },
+
+    remove(actor: Actor, ref: string) {
+      const { workspaceId } = authorize(actor, 'kb:write')
+      return write(workspaceId, async (tx) => {
+        const article = await lock(tx, workspaceId, ref)
+        await tx.delete(kbArticles).where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, article.id)))
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'kb.article.deleted',
+          subjectType: 'kb_article',
+          subjectId: article.id,
+          actor,
+          data: { categoryId: article.categoryId },
+        })
+      })
+    },
+
+    async getTranslation(actor: Actor, ref: string, locale: string) {
+      const reader = await readers.of(actor)
+      const wanted = canonicalLocale(locale)
+      const found = await readInWorkspace(db, reader.workspaceId, (q) => find(q, reader, ref, wanted))
+      const row = found.translations.find((t) => t.locale === wanted && (reader.audience === 'staff' || isPublished(t)))
+      if (!row) throw TranslationNotFound(ref, wanted)
+      await countView(reader, found.article.id)
+      return toTranslation(found.article, row, reader.audience === 'staff')
+    },
+
+    /** Writes the draft (creating the translation when new); `publish` makes it live in the same step. */
+    putTranslation(actor: Actor, ref: string, locale: string, input: TranslationInput & { publish?: boolean }) {
+      const { workspaceId } = authorize(actor, 'kb:write')
+      const wanted = canonicalLocale(locale)
+      return write(workspaceId, async (tx) => {
+        let article = await lock(tx, workspaceId, ref)
+        await saveDraft(tx, actor, article, wanted, input)
+        article = input.publish ? await publish(tx, actor, article, wanted) : await touch(tx, article)
+        const row = await translation(tx, workspaceId, article.id, wanted)
+        return toTranslation(article, row as TranslationRow, true)
+      })
+    },
+
+    publishTranslation(actor: Actor, ref: string, locale: string) {
+      const { workspaceId } = authorize(actor, 'kb:write')
+      const wanted = canonicalLocale(locale)
+      return write(workspaceId, async (tx) => {
+        const article = await publish(tx, actor, await lock(tx, workspaceId, ref), wanted)
+        const row = await translation(tx, workspaceId, article.id, wanted)
+        return toTranslation(article, row as TranslationRow, true)
+      })
+    },
+
+    /** Drops a draft; a translation that was never published goes with it. */
+    discardDraft(actor: Actor, ref: string, locale: string) {
+      const { workspaceId } = authorize(actor, 'kb:write')
+      const wanted = canonicalLocale(locale)
+      return write(workspaceId, async (tx) => {
+        const article = await lock(tx, workspaceId, ref)
+        const current = await translation(tx, workspaceId, article.id, wanted)
+        if (!current) throw TranslationNotFound(article.id, wanted)
+        if (current.draftTitle === null) throw new Problem('conflict', `The ${wanted} translation has no draft.`)
+        if (!isPublished(current) && wanted === article.sourceLocale) {
+          throw new Problem('conflict', 'The source locale cannot be removed: choose another source locale first.')
+        }
+        const where = and(
+          eq(kbArticleTranslations.workspaceId, workspaceId),
+          eq(kbArticleTranslations.articleId, article.id),
+          eq(kbArticleTranslations.locale, wanted),
+        )
+        if (isPublished(current)) {
+          await tx.update(kbArticleTranslations).set({ draftTitle: null, draftBody: null, draftBodyHtml: null, updatedAt: new Date() }).where(where)
+        } else {
+          await tx.delete(kbArticleTranslations).where(where)
+        }
+        await touch(tx, article)
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'kb.article.draft_discarded',
+          subjectType: 'kb_article',
+          subjectId: article.id,
+          actor,
+          data: { locale: wanted },
+        })
+      })
+    },
+
+    /** Removes a translation with its versions (the source locale's answers 409). */
+    removeTranslation(actor: Actor, ref: string, locale: string) {
+      const { workspaceId } = authorize(actor, 'kb:write')
+      const wanted = canonicalLocale(locale)
+      return write(workspaceId, async (tx) => {
+        const article = await lock(tx, workspaceId, ref)
+        if (wanted === article.sourceLocale) {
+          throw new Problem('conflict', 'The source locale cannot be removed: choose another source locale first.')
+        }
+        const deleted = await tx
+          .delete(kbArticleTranslations)
+          .where(
+            and(
+              eq(kbArticleTranslations.workspaceId, workspaceId),
+              eq(kbArticleTranslations.articleId, article.id),
+              eq(kbArticleTranslations.locale, wanted),
+            ),
+          )
+          .returning({ locale: kbArticleTranslations.locale })
+        if (deleted.length === 0) throw TranslationNotFound(article.id, wanted)
+        await tx
+          .delete(kbArticleVersions)
+          .where(
+            and(
+              eq(kbArticleVersions.workspaceId, workspaceId),
+              eq(kbArticleVersions.articleId, article.id),
+              eq(kbArticleVersions.locale, wanted),
+            ),
+          )
+        await touch(tx, article)
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'kb.article.translation_deleted',
+          subjectType: 'kb_article',
+          subjectId: article.id,
+          actor,
+          data: { locale: wanted },
+        })
+      })
+    },
+
+    /** Published texts, newest first (staff). */
+    versions(actor: Actor, ref: string, filter: { locale?: string | undefined }, page: Page) {
+      const { workspaceId } = authorize(actor, 'kb:read')
+      const locale = filter.locale ? canonicalLocale(filter.locale) : undefined
+      const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
+      return readInWorkspace(db, workspaceId, async (q) => {
+        if (!isUuid(ref)) throw ArticleNotFound(ref)
+        const [article] = await q.select({ id: kbArticles.id }).from(kbArticles).where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, ref)))
+        if (!article) throw ArticleNotFound(ref)
+        const rows = await q
+          .select()
+          .from(kbArticleVersions)
+          .where(
+            and(
+              eq(kbArticleVersions.workspaceId, workspaceId),
+              eq(kbArticleVersions.articleId, article.id),
+              locale ? eq(kbArticleVersions.locale, locale) : undefined,
+              after
+                ? or(
+                    gt(kbArticleVersions.locale, String(after[0])),
+                    and(eq(kbArticleVersions.locale, String(after[0])), lt(kbArticleVersions.version, Number(after[1]) || 0)),
+                  )
+                : undefined,
+            ),
+          )
+          .orderBy(asc(kbArticleVersions.locale), desc(kbArticleVersions.version))
+          .limit(page.limit + 1)
+        const result = paginate(rows, page.limit, (r) => [r.locale, r.version])
+        return {
+          data: result.data.map((r) => ({
+            locale: r.locale,
+            version: r.version,
+            title: r.title,
+            body: r.body,
+            publishedAt: r.publishedAt.toISOString(),
+            publishedBy: { kind: r.actorKind, id: r.actorId },
+          })),
+          nextCursor: result.nextCursor,
+          cursors: result.cursors,
+        }
+      })
+    },
+
+    /** Puts an earlier version's text in the draft: publishing it makes it live again. */
+    restoreVersion(actor: Actor, ref: string, locale: string, version: number) {
+      const { workspaceId } = authorize(actor, 'kb:write')
+      const wanted = canonicalLocale(locale)
+      return write(workspaceId, async (tx) => {
+        const article = await lock(tx, workspaceId, ref)
+        const [old] = await tx
+          .select()
+          .from(kbArticleVersions)
+          .where(
+            and(
+              eq(kbArticleVersions.workspaceId, workspaceId),
+              eq(kbArticleVersions.articleId, article.id),
+              eq(kbArticleVersions.locale, wanted),
+              eq(kbArticleVersions.version, version),
+            ),
+          )
+        if (!old) throw new Problem('not_found', `Article ${article.id} has no version ${version} in ${wanted}.`)
+        await saveDraft(tx, actor, article, wanted, { title: old.title, body: old.body })
+        const updated = await touch(tx, article)
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'kb.article.version_restored',
+          subjectType: 'kb_article',
+          subjectId: article.id,
+          actor,
+          data: { locale: wanted, version },
+        })
+        return toTranslation(updated, (await translation(tx, workspaceId, article.id, wanted)) as TranslationRow, true)
+      })
+    },
+
+    /** Drafts an article from a ticket's public conversation (internal notes are left out). */
+    fromTicket(
+      actor: Actor,
+      input: { ticket: string; categoryId: string; locale: string; visibility?: ArticleVisibility; title?: string },
+    ) {
+      const { workspaceId } = authorize(actor, 'kb:write')
+      const locale = canonicalLocale(input.locale)
+      const ref = parseTicketRef(input.ticket)
+      return write(workspaceId, async (tx) => {
+        const [ticket] = await tx
+          .select({ id: tickets.id, subject: tickets.subject, number: tickets.number })
+          .from(tickets)
+          .where(refCondition(workspaceId, ref))
+        if (!ticket) throw invalid('/ticket', `names no ticket of this workspace: ${describeRef(ref)}`)
+        const conversation = await tx
+          .select({ body: messages.body, authorKind: messages.authorKind })
+          .from(messages)
+          .where(and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticket.id), eq(messages.visibility, 'public')))
+          .orderBy(asc(messages.createdAt), asc(messages.id))
+        const question = conversation.filter((m) => m.authorKind === 'contact').map((m) => m.body)
+        const answers = conversation.filter((m) => m.authorKind !== 'contact' && m.authorKind !== 'system').map((m) => m.body)
+        const title = input.title ?? ticket.subject
+        const body = [
+          `## ${title}`,
+          question.length > 0 ? `### Question\n\n${question.join('\n\n')}` : '',
+          answers.length > 0 ? `### Answer\n\n${answers.join('\n\n')}` : '',
+        ]
+          .filter(Boolean)
+          .join('\n\n')
+        const categoryId = await categoryExists(tx, workspaceId, input.categoryId)
+        const [created] = await tx
+          .insert(kbArticles)
+          .values({
+            workspaceId,
+            categoryId,
+            visibility: input.visibility ?? 'internal',
+            sourceLocale: locale,
+            authorId: actor.kind === 'agent' ? actor.userId : null,
+            ticketId: ticket.id,
+          })
+          .returning()
+        const article = created as ArticleRow
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'kb.article.created',
+          subjectType: 'kb_article',
+          subjectId: article.id,
+          actor,
+          data: { categoryId, visibility: article.visibility, sourceLocale: locale, fromTicket: ticket.id },
+        })
+        await saveDraft(tx, actor, article, locale, { title, body, slug: `${slugify(title)}-${ticket.number}` })
+        await tx.insert(kbTicketArticles).values({ workspaceId, ticketId: ticket.id, articleId: article.id, ...actorColumns(actor) })
+        return staffView(tx, workspaceId, article.id, locale)
+      })
+    },
+
+    /** Links an article to a ticket (the answer given); linking twice changes nothing. */
+    link(actor: Actor, ticketRef: string, articleId: string) {
+      const grant = authorizeScoped(actor, 'tickets:write')
+      if (grant.customer) throw new Problem('forbidden', 'Only staff link articles to tickets.')
+      const { workspaceId } = grant
+      const ref = parseTicketRef(ticketRef)
+      return write(workspaceId, async (tx) => {
+        const [ticket] = await tx.select({ id: tickets.id }).from(tickets).where(refCondition(workspaceId, ref))
+        if (!ticket) throw TicketNotFound(describeRef(ref))
+        if (!isUuid(articleId)) throw invalid('/articleId', `names no article of this workspace: ${articleId}`)
+        const [article] = await tx.select({ id: kbArticles.id }).from(kbArticles).where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, articleId)))
+        if (!article) throw invalid('/articleId', `names no article of this workspace: ${articleId}`)
+        const inserted = await tx
+          .insert(kbTicketArticles)
+          .values({ workspaceId, ticketId: ticket.id, articleId: article.id, ...actorColumns(actor) })
+          .onConflictDoNothing()
+          .returning({ articleId: kbTicketArticles.articleId })
+        if (inserted.length > 0) {
+          await recordEvent(tx, {
+            workspaceId,
+            type: 'ticket.article_linked',
+            subjectType: 'ticket',
+            subjectId: ticket.id,
+            actor,
+            data: { articleId: article.id },
+          })
+        }
+        return { created: inserted.length > 0, ticketId: ticket.id }
+      })
+    },
+
+    unlink(actor: Actor, ticketRef: string, articleId: string) {
+      const grant = authorizeScoped(actor, 'tickets:write')
+      if (grant.customer) throw new Problem('forbidden', 'Only staff link articles to tickets.')
+      const { workspaceId } = grant
+      const ref = parseTicketRef(ticketRef)
+      return write(workspaceId, async (tx) => {
+        const [ticket] = await tx.select({ id: tickets.id }).from(tickets).where(refCondition(workspaceId, ref))
+        if (!ticket) throw TicketNotFound(describeRef(ref))
+        const deleted = isUuid(articleId)
+          ? await tx
+              .delete(kbTicketArticles)
+              .where(and(eq(kbTicketArticles.workspaceId, workspaceId), eq(kbTicketArticles.ticketId, ticket.id), eq(kbTicketArticles.articleId, articleId)))
+              .returning({ articleId: kbTicketArticles.articleId })
+          : []
+        if (deleted.length === 0) throw new Problem('not_found', `Article ${articleId} is not linked to ticket ${describeRef(ref)}.`)
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'ticket.article_unlinked',
+          subjectType: 'ticket',
+          subjectId: ticket.id,
+          actor,
+          data: { articleId },
+        })
+      })
+    },
+
+    /** The articles linked to a ticket; a customer (on their own ticket) sees those they may read. */
+    async linked(actor: Actor, ticketRef: string, locale?: string) {
+      const grant = authorizeScoped(actor, 'tickets:read')
+      const reader = await readers.of(actor)
+      const wanted = locale ? canonicalLocale(locale) : undefined
+      const ref = parseTicketRef(ticketRef)
+      return readInWorkspace(db, grant.workspaceId, async (q) => {
+        const [ticket] = await q
+          .select({ id: tickets.id })
+          .from(tickets)
+          .where(and(refCondition(grant.workspaceId, ref), customerTickets(grant.customer)))
+        if (!ticket) throw TicketNotFound(describeRef(ref))
+        const rows = await q
+          .select({ article: kbArticles })
+          .from(kbTicketArticles)
+          .innerJoin(kbArticles, and(eq(kbArticles.workspaceId, kbTicketArticles.workspaceId), eq(kbArticles.id, kbTicketArticles.articleId)))
+          .where(and(eq(kbTicketArticles.workspaceId, grant.workspaceId), eq(kbTicketArticles.ticketId, ticket.id), readable(reader)))
+          .orderBy(asc(kbTicketArticles.createdAt), asc(kbArticles.id))
+        const translations = await translationsOf(q, grant.workspaceId, rows.map((r) => r.article.id))
+        return { data: rows.map((r) => toArticle(r.article, translations, reader, wanted ?? reader.defaultLocale)) }
+      })
+    },
+  }
+}
+export type ArticlesService = ReturnType<typeof createArticlesService>

@@ -1,0 +1,92 @@
+/**
+ * Search box syntax, turned into `to_tsquery` text that can never be malformed: words are letters and
+ * digits only (the rest of the input is separators), joined by operators this module writes.
+ *
+ * - words: all must match (`factura envío`);
+ * - `"…"`: a phrase, its words adjacent and in order;
+ * - `word*`: a prefix (`reemb*`);
+ * - `-word` / `-"…"`: must not match;
+ * - `or` / `OR` between two terms: either.
+ */
+export interface SearchTerm {
+  words: string[]
+  prefix: boolean
+  negated: boolean
+}
+
+export interface ParsedQuery {
+  /** Groups joined by AND; the terms in a group by OR. */
+  groups: SearchTerm[][]
+  /** The `to_tsquery` text, or null when nothing positive is left to search for. */
+  text: string | null
+}
+
+const MAX_TERMS = 32
+const MAX_WORD = 64
+const wordPattern = /[\p{L}\p{N}]+/gu
+
+export const wordsOf = (text: string) =>
+  (text.normalize('NFC').match(wordPattern) ?? []).map((w) => w.toLowerCase().slice(0, MAX_WORD))
+
+function render(term: SearchTerm): string {
+  const inner =
+    term.words.length === 1
+      ? `${term.words[0]}${term.prefix ? ':*' : ''}`
+      : `(${term.words.map((w, i) => (term.prefix && i === term.words.length - 1 ? `${w}:*` : w)).join(' <-> ')})`
+  return term.negated ? `!${inner}` : inner
+}
+
+export function parseSearchQuery(input: string): ParsedQuery {
+  const groups: SearchTerm[][] = []
+  let joinNext = false
+  let count = 0
+  const tokens = input.normalize('NFC').matchAll(/(-?)"([^"]*)"?|(\S+)/g)
+  for (const [, minus, phrase, bare] of tokens) {
+    if (count >= MAX_TERMS) break
+    if (bare !== undefined && /^(or|\|)$/i.test(bare)) {
+      joinNext = groups.length > 0
+      continue
+    }
+    const negated = minus === '-' || (bare?.startsWith('-') ?? false)
+    const raw = phrase ?? bare ?? ''
+    const words = wordsOf(raw)
+    if (words.length === 0) continue
+    const term: SearchTerm = { words, prefix: phrase === undefined && raw.endsWith('*'), negated }
+    count++
+    const last = groups.at(-1)
+    if (joinNext && last && !negated && !last.some((t) => t.negated)) last.push(term)
+    else groups.push([term])
+    joinNext = false
+  }
+  const positive = groups.filter((g) => g.some((t) => !t.negated))
+  if (positive.length === 0) return { groups, text: null }
+  const text = groups
+    .map((group) => (group.length === 1 ? render(group[0] as SearchTerm) : `(${group.map(render).join(' | ')})`))
+    .join(' & ')
+  return { groups, text }
+}
+
+/** The words a fuzzy retry may correct: those of positive terms, long enough to have a near spelling. */
+export const correctableWords = (parsed: ParsedQuery) => [
+  ...new Set(
+    parsed.groups
+      .flat()
+      .filter((t) => !t.negated)
+      .flatMap((t) => t.words)
+      .filter((w) => w.length >= 4 && !/^\p{N}+$/u.test(w)),
+  ),
+]
+
+/** The query's exclusions (`-word`, `-"a phrase"`) alone, as `to_tsquery` text: a fuzzy retry keeps them. */
+export function exclusionsOf(parsed: ParsedQuery): string | null {
+  const negated = parsed.groups.flat().filter((t) => t.negated)
+  return negated.length === 0 ? null : negated.map(render).join(' & ')
+}
+
+/** Significant words of a ticket being written, for suggestions: any of them may match. */
+export function suggestionQuery(subject: string, body: string): string | null {
+  const words = [...new Set([...wordsOf(subject), ...wordsOf(body.slice(0, 4000))])]
+    .filter((w) => w.length >= 3)
+    .slice(0, 40)
+  return words.length === 0 ? null : words.join(' | ')
+}

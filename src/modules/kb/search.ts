@@ -1,0 +1,345 @@
+import { and, eq, sql, type SQL } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import type { Actor } from '../../auth/actor.ts'
+import type { Db } from '../../db/client.ts'
+import { pgTextArray, rowsOf } from '../../db/raw.ts'
+import { type ArticleVisibility, events, tickets } from '../../db/schema/index.ts'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
+import type { Executor } from '../../db/transaction.ts'
+import { decodeCursor, encodeCursor } from '../../lib/cursor.ts'
+import { invalid, Problem } from '../../lib/problem.ts'
+import { isUuid } from '../../lib/refs.ts'
+import { recordEvent } from '../events/service.ts'
+import { customerTickets } from '../tickets/access.ts'
+import { type Reader, type Readers, visibilitiesFor } from './access.ts'
+import { categoryTree, cursorId } from './categories.ts'
+import { canonicalLocale, searchConfigOf } from './locales.ts'
+import { plainText } from './markdown.ts'
+import { correctableWords, exclusionsOf, parseSearchQuery, suggestionQuery } from './search-query.ts'
+
+export interface SearchInput {
+  q: string
+  locale?: string | undefined
+  category?: string | undefined
+  tag?: string[] | undefined
+  limit: number
+  cursor?: string | undefined
+}
+
+/** Below this many full-text hits on a first page, the search is retried with near spellings. */
+const FUZZY_BELOW = 3
+const CORRECTIONS_PER_WORD = 3
+const MARK_OPEN = '\u0001'
+const MARK_CLOSE = '\u0002'
+const HEADLINE_TITLE = `HighlightAll=true, StartSel=${MARK_OPEN}, StopSel=${MARK_CLOSE}`
+const HEADLINE_BODY = `MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … ", StartSel=${MARK_OPEN}, StopSel=${MARK_CLOSE}`
+
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+
+/** Headline text as HTML: everything escaped, matches in `<mark>`. */
+export const highlighted = (text: string) =>
+  escapeHtml(text)
+    .replaceAll(MARK_OPEN, '<mark>')
+    .replaceAll(MARK_CLOSE, '</mark>')
+
+/** A query in one locale: the tsquery, already built for that locale's configuration. */
+interface LocaleQuery {
+  locale: string
+  query: SQL
+}
+
+interface HitRow {
+  article_id: string
+  locale: string
+  rank: string
+  category_id: string
+  visibility: ArticleVisibility
+  tags: string[]
+  slug: string
+  title: string
+  title_hl: string
+  snippet: string
+}
+
+function toHit(row: HitRow, requested: string) {
+  return {
+    articleId: row.article_id,
+    locale: row.locale,
+    fallback: row.locale !== requested,
+    slug: row.slug,
+    title: row.title,
+    titleHtml: highlighted(row.title_hl),
+    snippet: highlighted(plainText(row.snippet)),
+    categoryId: row.category_id,
+    visibility: row.visibility,
+    tags: row.tags,
+    score: Number(row.rank),
+  }
+}
+export type SearchHit = ReturnType<typeof toHit>
+
+/**
+ * One page of published articles the reader may see matching the query, best first. Texts in the
+ * requested locale are searched with its configuration; an article without a published text in that
+ * locale is searched in the workspace's default locale instead (the hit says which). Visibility,
+ * archive state and filters are conditions of the same statement, and the page is a keyset on
+ * (score, article id), so every match can be reached, however many there are.
+ */
+async function searchPage(
+  q: Executor,
+  reader: Reader,
+  queries: { primary: LocaleQuery; fallback: LocaleQuery | null },
+  filter: { categories?: string[] | undefined; tags?: string[] | undefined },
+  page: { limit: number; after?: { rank: string; id: string } | undefined },
+) {
+  const { primary, fallback } = queries
+  const rankQuery = fallback
+    ? sql`case when t.locale = ${primary.locale} then ${primary.query} else ${fallback.query} end`
+    : primary.query
+  const matches = fallback
+    ? sql`((t.locale = ${primary.locale} and t.search_vector @@ ${primary.query})
+        or (t.locale = ${fallback.locale} and t.search_vector @@ ${fallback.query}
+            and not exists (select 1 from kb_article_translations o where o.workspace_id = t.workspace_id
+              and o.article_id = t.article_id and o.locale = ${primary.locale} and o.published_version > 0)))`
+    : sql`(t.locale = ${primary.locale} and t.search_vector @@ ${primary.query})`
+  const limit = sql.raw(String(Math.trunc(page.limit) + 1))
+  return rowsOf<HitRow>(
+    q,
+    sql`with hits as (
+          select t.article_id, t.locale, ts_rank(t.search_vector, ${rankQuery}, 1) as rank
+          from kb_article_translations t
+          join kb_articles a on a.workspace_id = t.workspace_id and a.id = t.article_id
+          where t.workspace_id = ${reader.workspaceId} and t.published_version > 0
+            and a.archived_at is null and a.visibility = any(${pgTextArray(visibilitiesFor(reader.audience))}::text[])
+            ${filter.categories ? sql`and a.category_id = any(${pgTextArray(filter.categories)}::uuid[])` : sql``}
+            ${filter.tags?.length ? sql`and a.tags && ${pgTextArray(filter.tags)}::text[]` : sql``}
+            and ${matches}
+        ), page as (
+          select * from hits
+          ${page.after ? sql`where rank < ${page.after.rank}::real or (rank = ${page.after.rank}::real and article_id > ${page.after.id}::uuid)` : sql``}
+          order by rank desc, article_id
+          limit ${limit}
+        )
+        select p.article_id, p.locale, p.rank::text as rank, a.category_id, a.visibility, a.tags, t.slug, t.title,
+          ts_headline(t.search_config, t.title, ${rankQuery}, ${HEADLINE_TITLE}) as title_hl,
+          ts_headline(t.search_config, t.body, ${rankQuery}, ${HEADLINE_BODY}) as snippet
+        from page p
+        join kb_article_translations t on t.workspace_id = ${reader.workspaceId} and t.article_id = p.article_id and t.locale = p.locale
+        join kb_articles a on a.workspace_id = ${reader.workspaceId} and a.id = p.article_id
+        order by p.rank desc, p.article_id`,
+  )
+}
+
+/**
+ * Near spellings of the query's words among the words of published texts (`kb_search_terms`, by
+ * trigram similarity), as a tsquery that wants, for each word that has any, one of them. Words with
+ * none are dropped: the retry is for finding something.
+ */
+async function fuzzyQuery(
+  q: Executor,
+  workspaceId: string,
+  config: string,
+  words: string[],
+  exclusions: string | null,
+): Promise<SQL | null> {
+  if (words.length === 0) return null
+  const rows = await rowsOf<{ word: string; term: string }>(
+    q,
+    sql`select w.word, c.term
+        from unnest(${pgTextArray(words)}::text[]) as w(word)
+        cross join lateral (select (tsvector_to_array(to_tsvector(${config}::regconfig, w.word)))[1] as lexeme) l
+        cross join lateral (
+          select k.term from kb_search_terms k
+          where k.workspace_id = ${workspaceId} and k.config = ${config} and k.term % l.lexeme
+          order by similarity(k.term, l.lexeme) desc, k.term
+          limit ${sql.raw(String(CORRECTIONS_PER_WORD))}
+        ) c`,
+  )
+  const groups = words
+    .map((word) =>
+      rows
+        .filter((r) => r.word === word && /^[\p{L}]+$/u.test(r.term))
+        .map((r) => `'${r.term}'`)
+        .join(' | '),
+    )
+    .filter((group) => group.length > 0)
+  if (groups.length === 0) return null
+  const corrected = sql`${groups.map((g) => `(${g})`).join(' & ')}::tsquery`
+  return exclusions ? sql`(${corrected} && to_tsquery(${config}::regconfig, ${exclusions}))` : corrected
+}
+
+async function localeQueries(db: Db, reader: Reader, requested: string, text: string) {
+  const primaryConfig = await searchConfigOf(db, requested)
+  const primary = { locale: requested, config: primaryConfig, query: sql`to_tsquery(${primaryConfig}::regconfig, ${text})` }
+  if (requested === reader.defaultLocale) return { primary, fallback: null }
+  const fallbackConfig = await searchConfigOf(db, reader.defaultLocale)
+  return {
+    primary,
+    fallback: {
+      locale: reader.defaultLocale,
+      config: fallbackConfig,
+      query: sql`to_tsquery(${fallbackConfig}::regconfig, ${text})`,
+    },
+  }
+}
+
+async function filterCategories(q: Executor, workspaceId: string, category: string | undefined) {
+  if (category === undefined) return undefined
+  const ids = isUuid(category) ? await categoryTree(q, workspaceId, category) : []
+  if (ids.length === 0) throw invalid('/category', `names no category of this workspace: ${category}`)
+  return ids
+}
+
+export function createSearchService(db: Db, readers: Readers) {
+  async function searchFor(reader: Reader, input: SearchInput) {
+    const requested = input.locale ? canonicalLocale(input.locale) : reader.defaultLocale
+    const parsed = parseSearchQuery(input.q)
+    // A cursor carries the mode of the first page, so a retried (fuzzy) search pages through the same results.
+    let mode: 'exact' | 'fuzzy' = 'exact'
+    let after: { rank: string; id: string } | undefined
+    if (input.cursor) {
+      const [m, rank, id] = decodeCursor(input.cursor, 3)
+      if ((m !== 'exact' && m !== 'fuzzy') || typeof rank !== 'string' || !/^[0-9.e+-]{1,32}$/i.test(rank)) {
+        decodeCursor('', 3)
+      }
+      mode = m as 'exact' | 'fuzzy'
+      after = { rank: rank as string, id: cursorId(id) }
+    }
+    const empty = { data: [], nextCursor: null, cursors: [], fuzzy: false, locale: requested }
+    if (parsed.text === null) return empty
+    const text = parsed.text
+    return readInWorkspace(db, reader.workspaceId, async (q) => {
+      const filter = { categories: await filterCategories(q, reader.workspaceId, input.category), tags: input.tag }
+      const exact = await localeQueries(db, reader, requested, text)
+      const run = (queries: { primary: LocaleQuery; fallback: LocaleQuery | null }) =>
+        searchPage(q, reader, queries, filter, { limit: input.limit, after })
+      let rows: HitRow[] = []
+      if (mode === 'exact') rows = await run(exact)
+      if (mode === 'fuzzy' || (!after && rows.length < FUZZY_BELOW)) {
+        const words = correctableWords(parsed)
+        const exclusions = exclusionsOf(parsed)
+        const primary = await fuzzyQuery(q, reader.workspaceId, exact.primary.config, words, exclusions)
+        const fallback = exact.fallback
+          ? await fuzzyQuery(q, reader.workspaceId, exact.fallback.config, words, exclusions)
+          : null
+        if (primary || fallback) {
+          const nothing = sql`''::tsquery`
+          const fuzzyRows = await run({
+            primary: { locale: requested, query: primary ?? nothing },
+            fallback: exact.fallback ? { locale: exact.fallback.locale, query: fallback ?? nothing } : null,
+          })
+          if (mode === 'fuzzy' || fuzzyRows.length > rows.length) {
+            rows = fuzzyRows
+            mode = 'fuzzy'
+          }
+        }
+      }
+      const hasMore = rows.length > input.limit
+      const data = (hasMore ? rows.slice(0, input.limit) : rows).map((row) => toHit(row, requested))
+      const cursors = data.map((hit, i) => encodeCursor([mode, (rows[i] as HitRow).rank, hit.articleId]))
+      return {
+        data,
+        nextCursor: hasMore ? (cursors.at(-1) ?? null) : null,
+        cursors,
+        fuzzy: mode === 'fuzzy',
+        locale: requested,
+      }
+    })
+  }
+
+  /**
+   * The few published articles most relevant to a ticket being written, any of its words matching,
+   * best first; recorded as `kb.suggestions.shown` under a new suggestion id that later outcomes name.
+   */
+  async function suggestFor(reader: Reader, input: { subject: string; body?: string | undefined; locale?: string | undefined; limit?: number | undefined }) {
+    const requested = input.locale ? canonicalLocale(input.locale) : reader.defaultLocale
+    const text = suggestionQuery(input.subject, input.body ?? '')
+    const id = uuidv7()
+    return inWorkspace(db, reader.workspaceId, async (tx) => {
+      const limit = input.limit ?? 5
+      const rows = text
+        ? (await searchPage(tx, reader, await localeQueries(db, reader, requested, text), {}, { limit })).slice(0, limit)
+        : []
+      const data = rows.map((row) => toHit(row, requested))
+      await recordEvent(tx, {
+        workspaceId: reader.workspaceId,
+        type: 'kb.suggestions.shown',
+        subjectType: 'kb_suggestion',
+        subjectId: id,
+        actor: reader.actor,
+        data: { locale: requested, articleIds: data.map((h) => h.articleId), audience: reader.audience },
+      })
+      return { id, locale: requested, data }
+    })
+  }
+
+  /** What came of a suggestion: an article opened from it, or a ticket created anyway. */
+  async function outcomeFor(
+    reader: Reader,
+    suggestionId: string,
+    input: { outcome: 'article_opened' | 'ticket_created'; articleId?: string | undefined; ticketId?: string | undefined },
+  ) {
+    const actor: Actor = reader.actor
+    if (input.outcome === 'article_opened' && !input.articleId) throw invalid('/articleId', 'is required for article_opened')
+    if (input.outcome === 'ticket_created' && !input.ticketId) throw invalid('/ticketId', 'is required for ticket_created')
+    return inWorkspace(db, reader.workspaceId, async (tx) => {
+      const [shown] = isUuid(suggestionId)
+        ? await tx
+            .select({ data: events.data })
+            .from(events)
+            .where(
+              and(
+                eq(events.workspaceId, reader.workspaceId),
+                eq(events.subjectType, 'kb_suggestion'),
+                eq(events.subjectId, suggestionId),
+                eq(events.type, 'kb.suggestions.shown'),
+              ),
+            )
+            .limit(1)
+        : []
+      if (!shown) throw new Problem('not_found', `Suggestion ${suggestionId} not found`)
+      if (input.articleId && !((shown.data.articleIds as string[] | undefined) ?? []).includes(input.articleId.toLowerCase())) {
+        throw invalid('/articleId', 'was not among the suggested articles')
+      }
+      if (input.ticketId) {
+        const grant = reader.actor.kind === 'contact' ? { contactId: reader.actor.contactId, organizationId: null } : null
+        const [ticket] = isUuid(input.ticketId)
+          ? await tx
+              .select({ id: tickets.id })
+              .from(tickets)
+              .where(and(eq(tickets.workspaceId, reader.workspaceId), eq(tickets.id, input.ticketId), customerTickets(grant)))
+          : []
+        if (!ticket) throw invalid('/ticketId', `names no ticket of this workspace: ${input.ticketId}`)
+      }
+      await recordEvent(tx, {
+        workspaceId: reader.workspaceId,
+        type: `kb.suggestion.${input.outcome}`,
+        subjectType: 'kb_suggestion',
+        subjectId: suggestionId,
+        actor,
+        data: input.articleId ? { articleId: input.articleId.toLowerCase() } : { ticketId: input.ticketId?.toLowerCase() },
+      })
+    })
+  }
+
+  return {
+    searchFor,
+    suggestFor,
+    outcomeFor,
+    async search(actor: Actor, input: SearchInput) {
+      return searchFor(await readers.of(actor), input)
+    },
+    async suggest(actor: Actor, input: { subject: string; body?: string | undefined; locale?: string | undefined; limit?: number | undefined }) {
+      return suggestFor(await readers.of(actor), input)
+    },
+    async outcome(
+      actor: Actor,
+      suggestionId: string,
+      input: { outcome: 'article_opened' | 'ticket_created'; articleId?: string | undefined; ticketId?: string | undefined },
+    ) {
+      return outcomeFor(await readers.of(actor), suggestionId, input)
+    },
+  }
+}
+export type SearchService = ReturnType<typeof createSearchService>
