@@ -11,6 +11,7 @@ import { agentLoaders, agentResolvers } from '../modules/agents/resolvers.ts'
 import { contactLoaders, contactResolvers } from '../modules/contacts/resolvers.ts'
 import { catalogLoaders, catalogResolvers } from '../modules/departments/resolvers.ts'
 import { DateTime, JSONScalar } from '../modules/graphql-support.ts'
+import { kbLoaders, kbResolvers } from '../modules/kb/resolvers.ts'
 import { slaLoaders, slaResolvers } from '../modules/sla/resolvers.ts'
 import { ticketLoaders, ticketResolvers } from '../modules/tickets/resolvers.ts'
 import type { Services } from '../services.ts'
@@ -30,6 +31,7 @@ export const allResolvers: IResolvers = merge(
   contactResolvers,
   catalogResolvers,
   slaResolvers,
+  kbResolvers,
 )
 
 export interface GraphqlOptions {
@@ -45,6 +47,7 @@ export const allLoaders: MercuriusLoaders = mergeLoaders(
   contactLoaders,
   catalogLoaders,
   slaLoaders,
+  kbLoaders,
 )
 
 function mergeLoaders(...parts: MercuriusLoaders[]): MercuriusLoaders {

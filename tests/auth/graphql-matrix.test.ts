@@ -118,6 +118,37 @@ const operations: Record<string, Operation> = {
       '{ slaReport(groupBy: policy) { groupBy groups { id name metrics { firstResponse { total met } } } } }',
     expect: expect(['ok', [...agents, ...keysOf(), ...others]]),
   },
+  kbCategory: {
+    query: 'query($ref: String!) { kbCategory(ref: $ref) { id parentId translations { locale name slug } } }',
+    variables: (w) => ({ ref: w.kb.publicCategoryId }),
+    expect: byId([...agents, ...keysOf(), ...contactsAll]),
+  },
+  kbCategories: {
+    query: '{ kbCategories { nodes { id translations { name } } } }',
+    expect: expect(['ok', [...agents, ...keysOf(), ...contactsAll, ...others]]),
+  },
+  kbArticle: {
+    query: `query($ref: String!) { kbArticle(ref: $ref, locale: "es") { id visibility tags translations { locale title state } translation { locale title body bodyHtml draft { title } } } }`,
+    variables: (w) => ({ ref: w.kb.publicArticleId }),
+    expect: byId([...agents, ...keysOf(), ...contactsAll]),
+  },
+  kbArticles: {
+    query: `{ kbArticles(filter: { locale: "es" }) { nodes { id visibility tags translations { locale title state } translation { locale title body bodyHtml draft { title } } } } }`,
+    expect: expect(['ok', [...agents, ...keysOf(), ...contactsAll, ...others]]),
+  },
+  kbSearch: {
+    query: '{ kbSearch(q: "reembolso", locale: "es") { locale fuzzy nodes { articleId title snippet } } }',
+    expect: expect(['ok', [...agents, ...keysOf(), ...contactsAll, ...others]]),
+  },
+  kbSuggestions: {
+    query: '{ kbSuggestions(subject: "Quiero un reembolso", locale: "es") { id hits { articleId title } } }',
+    expect: expect(['ok', [...agents, ...keysOf(), ...contactsAll, ...others]]),
+  },
+  kbReport: {
+    query:
+      '{ kbReport { mostViewed { articleId views } leastHelpful { articleId } deflection { suggestionsShown } } }',
+    expect: expect(['ok', [...agents, ...keysOf(), ...others]]),
+  },
   ticket: {
     query: `query($id: ID) { ticket(id: $id) { ${ticketFields} } }`,
     variables: (w) => ({ id: w.ticketA.id }),
@@ -317,6 +348,100 @@ const operations: Record<string, Operation> = {
     query: `mutation($ref: String!) { deletePriority(ref: $ref) { deletedId userErrors { code } } }`,
     variables: async (w) => ({ ref: await w.freshPriority() }),
     expect: byId([...admins, 'key:admin']),
+  },
+  createKbCategory: {
+    query: `mutation($slug: String!) { createKbCategory(input: { translations: [{ locale: "es", name: "Nueva", slug: $slug }] }) {
+      kbCategory { id } userErrors { code } } }`,
+    variables: (w) => ({ slug: w.uniqueSlug() }),
+    expect: expect(['ok', [...writers, 'key:admin', ...others]]),
+  },
+  updateKbCategory: {
+    query: `mutation($ref: String!) { updateKbCategory(ref: $ref, input: { position: 2 }) { kbCategory { id } userErrors { code } } }`,
+    variables: (w) => ({ ref: w.kb.internalCategoryId }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  deleteKbCategory: {
+    query: `mutation($ref: String!) { deleteKbCategory(ref: $ref) { deletedId userErrors { code } } }`,
+    variables: async (w) => ({ ref: await w.freshKbCategory() }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  createKbArticle: {
+    query: `mutation($categoryId: ID!) { createKbArticle(input: { categoryId: $categoryId, visibility: internal,
+      translations: [{ locale: "es", title: "Nuevo", body: "x" }] }) { kbArticle { id } userErrors { code } } }`,
+    variables: (w) => ({ categoryId: w.kb.internalCategoryId }),
+    expect: expect(['ok', [...writers, 'key:admin']], ['validation', others]),
+  },
+  updateKbArticle: {
+    query: `mutation($id: ID!) { updateKbArticle(id: $id, input: { tags: ["matrix"] }) { kbArticle { id } userErrors { code } } }`,
+    variables: (w) => ({ id: w.kb.internalArticleId }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  deleteKbArticle: {
+    query: `mutation($id: ID!) { deleteKbArticle(id: $id) { deletedId userErrors { code } } }`,
+    variables: async (w) => ({ id: await w.freshKbArticle() }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  saveKbDraft: {
+    query: `mutation($id: ID!) { saveKbDraft(articleId: $id, locale: "ca", input: { title: "Esborrany", body: "x" }) {
+      kbTranslation { locale } userErrors { code } } }`,
+    variables: (w) => ({ id: w.kb.internalArticleId }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  publishKbTranslation: {
+    query: `mutation($id: ID!) { publishKbTranslation(articleId: $id, locale: "es") { kbTranslation { state } userErrors { code } } }`,
+    variables: async (w) => ({ id: await w.freshKbArticle() }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  discardKbDraft: {
+    query: `mutation($id: ID!) { discardKbDraft(articleId: $id, locale: "fr") { deletedId userErrors { code } } }`,
+    variables: async (w) => ({ id: await w.freshKbArticle() }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  deleteKbTranslation: {
+    query: `mutation($id: ID!) { deleteKbTranslation(articleId: $id, locale: "fr") { deletedId userErrors { code } } }`,
+    variables: async (w) => ({ id: await w.freshKbArticle() }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  restoreKbVersion: {
+    query: `mutation($id: ID!) { restoreKbVersion(articleId: $id, locale: "es", version: 1) { kbTranslation { draft { title } } userErrors { code } } }`,
+    variables: (w) => ({ id: w.kb.internalArticleId }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  createKbArticleFromTicket: {
+    query: `mutation($ticket: ID!, $categoryId: ID!) { createKbArticleFromTicket(input: { ticket: { id: $ticket },
+      categoryId: $categoryId, locale: "es" }) { kbArticle { id } userErrors { code } } }`,
+    variables: (w) => ({ ticket: w.ticketA.id, categoryId: w.kb.internalCategoryId }),
+    expect: expect(['ok', [...writers, 'key:admin']], ['validation', others]),
+  },
+  linkKbArticle: {
+    query: `mutation($ticket: ID!, $id: ID!) { linkKbArticle(ticket: { id: $ticket }, articleId: $id) {
+      kbArticles { id } userErrors { code } } }`,
+    variables: (w) => ({ ticket: w.ticketA.id, id: w.kb.publicArticleId }),
+    expect: byId([...writers, ...writeKeys]),
+  },
+  unlinkKbArticle: {
+    query: `mutation($ticket: ID!, $id: ID!) { unlinkKbArticle(ticket: { id: $ticket }, articleId: $id) { deletedId userErrors { code } } }`,
+    variables: async (w) => {
+      const ticket = await w.freshTicket('contactA')
+      await w.admin.post(`/v1/tickets/${ticket}/articles`, { articleId: w.kb.publicArticleId })
+      return { ticket, id: w.kb.publicArticleId }
+    },
+    expect: byId([...writers, ...writeKeys]),
+  },
+  sendKbFeedback: {
+    query: `mutation($id: ID!, $key: String) { sendKbFeedback(articleId: $id, input: { helpful: true, sessionKey: $key }) {
+      kbFeedback { helpful } userErrors { code } } }`,
+    variables: (w) => ({ id: w.kb.publicArticleId, key: `graphql-session-${w.run}` }),
+    expect: expect(
+      ['ok', [...agents, ...keysOf(), 'contactA', 'contactB', 'memberX', 'authorizedX']],
+      ['not_found', others],
+    ),
+  },
+  recordKbSuggestionOutcome: {
+    query: `mutation($s: ID!, $id: ID!) { recordKbSuggestionOutcome(suggestionId: $s, outcome: article_opened, articleId: $id) {
+      recorded userErrors { code } } }`,
+    variables: (w) => ({ s: w.kb.suggestionId, id: w.kb.publicArticleId }),
+    expect: byId([...agents, ...keysOf(), ...contactsAll]),
   },
 }
 

@@ -443,6 +443,225 @@ const rows: Record<string, Row> = {
     expect: expect(['ok', [...agents, ...keysOf(), ...others]]),
   },
 
+  // The knowledge base: read by the whole workspace (contacts see what is published for them), written
+  // and published by agents and admin keys; its public API answers anyone, token or not.
+  'GET /v1/kb/categories': {
+    request: () => ({ method: 'GET', url: '/v1/kb/categories' }),
+    expect: expect(['ok', [...agents, ...keysOf(), ...contactsAll, ...others]]),
+  },
+  'POST /v1/kb/categories': {
+    request: (w) => ({
+      method: 'POST',
+      url: '/v1/kb/categories',
+      body: { translations: [{ locale: 'es', name: 'Nueva', slug: w.uniqueSlug() }] },
+    }),
+    expect: expect(['ok', [...writers, 'key:admin', ...others]]),
+  },
+  'GET /v1/kb/categories/:ref': {
+    request: (w) => ({ method: 'GET', url: `/v1/kb/categories/${w.kb.publicCategoryId}` }),
+    expect: byId([...agents, ...keysOf(), ...contactsAll]),
+  },
+  'PATCH /v1/kb/categories/:ref': {
+    request: (w) => ({
+      method: 'PATCH',
+      url: `/v1/kb/categories/${w.kb.internalCategoryId}`,
+      body: { position: 1 },
+    }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  'DELETE /v1/kb/categories/:ref': {
+    request: async (w) => ({ method: 'DELETE', url: `/v1/kb/categories/${await w.freshKbCategory()}` }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  'GET /v1/kb/articles': {
+    request: () => ({ method: 'GET', url: '/v1/kb/articles' }),
+    expect: expect(['ok', [...agents, ...keysOf(), ...contactsAll, ...others]]),
+  },
+  // Another workspace's caller names a category that is not theirs.
+  'POST /v1/kb/articles': {
+    request: (w) => ({
+      method: 'POST',
+      url: '/v1/kb/articles',
+      body: {
+        categoryId: w.kb.internalCategoryId,
+        visibility: 'internal',
+        translations: [{ locale: 'es', title: 'Nuevo', body: 'x' }],
+      },
+    }),
+    expect: expect(['ok', [...writers, 'key:admin']], ['validation', others]),
+  },
+  'POST /v1/kb/articles/from-ticket': {
+    request: (w) => ({
+      method: 'POST',
+      url: '/v1/kb/articles/from-ticket',
+      body: { ticket: w.ticketA.id, categoryId: w.kb.internalCategoryId, locale: 'es' },
+    }),
+    expect: expect(['ok', [...writers, 'key:admin']], ['validation', others]),
+  },
+  'GET /v1/kb/articles/:id': {
+    request: (w) => ({ method: 'GET', url: `/v1/kb/articles/${w.kb.publicArticleId}` }),
+    expect: byId([...agents, ...keysOf(), ...contactsAll]),
+  },
+  'PATCH /v1/kb/articles/:id': {
+    request: (w) => ({
+      method: 'PATCH',
+      url: `/v1/kb/articles/${w.kb.internalArticleId}`,
+      body: { tags: ['matrix'] },
+    }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  'DELETE /v1/kb/articles/:id': {
+    request: async (w) => ({ method: 'DELETE', url: `/v1/kb/articles/${await w.freshKbArticle()}` }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  'GET /v1/kb/articles/:id/translations/:locale': {
+    request: (w) => ({ method: 'GET', url: `/v1/kb/articles/${w.kb.publicArticleId}/translations/es` }),
+    expect: byId([...agents, ...keysOf(), ...contactsAll]),
+  },
+  'PUT /v1/kb/articles/:id/translations/:locale': {
+    request: (w) => ({
+      method: 'PUT',
+      url: `/v1/kb/articles/${w.kb.internalArticleId}/translations/ca`,
+      body: { title: 'Reemborsaments', body: 'Esborrany' },
+    }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  'DELETE /v1/kb/articles/:id/translations/:locale': {
+    request: async (w) => ({
+      method: 'DELETE',
+      url: `/v1/kb/articles/${await w.freshKbArticle()}/translations/fr`,
+    }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  'POST /v1/kb/articles/:id/translations/:locale/publish': {
+    request: async (w) => ({
+      method: 'POST',
+      url: `/v1/kb/articles/${await w.freshKbArticle()}/translations/es/publish`,
+    }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  'DELETE /v1/kb/articles/:id/translations/:locale/draft': {
+    request: async (w) => ({
+      method: 'DELETE',
+      url: `/v1/kb/articles/${await w.freshKbArticle()}/translations/fr/draft`,
+    }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  // Versions and restores are the staff's: a contact never sees text that is no longer published.
+  'GET /v1/kb/articles/:id/versions': {
+    request: (w) => ({ method: 'GET', url: `/v1/kb/articles/${w.kb.publicArticleId}/versions` }),
+    expect: byId([...agents, ...keysOf()]),
+  },
+  'POST /v1/kb/articles/:id/translations/:locale/versions/:version/restore': {
+    request: (w) => ({
+      method: 'POST',
+      url: `/v1/kb/articles/${w.kb.internalArticleId}/translations/es/versions/1/restore`,
+    }),
+    expect: byId([...writers, 'key:admin']),
+  },
+  // A contact votes as themselves; staff relay an anonymous reader's vote with its session key.
+  'POST /v1/kb/articles/:id/feedback': {
+    request: (w) => ({
+      method: 'POST',
+      url: `/v1/kb/articles/${w.kb.publicArticleId}/feedback`,
+      body: { helpful: true, sessionKey: `matrix-session-${w.run}` },
+    }),
+    expect: expect(
+      ['ok', [...agents, ...keysOf(), 'contactA', 'contactB', 'memberX', 'authorizedX']],
+      ['not_found', others],
+    ),
+  },
+  'GET /v1/kb/search': {
+    request: () => ({ method: 'GET', url: '/v1/kb/search?q=reembolso&locale=es' }),
+    expect: expect(['ok', [...agents, ...keysOf(), ...contactsAll, ...others]]),
+  },
+  'POST /v1/kb/suggestions': {
+    request: () => ({ method: 'POST', url: '/v1/kb/suggestions', body: { subject: 'Quiero un reembolso' } }),
+    expect: expect(['ok', [...agents, ...keysOf(), ...contactsAll, ...others]]),
+  },
+  'POST /v1/kb/suggestions/:id/outcomes': {
+    request: (w) => ({
+      method: 'POST',
+      url: `/v1/kb/suggestions/${w.kb.suggestionId}/outcomes`,
+      body: { outcome: 'article_opened', articleId: w.kb.publicArticleId },
+    }),
+    expect: byId([...agents, ...keysOf(), ...contactsAll]),
+  },
+  'GET /v1/tickets/:idOrNumber/articles': {
+    request: (w) => ({ method: 'GET', url: `${ticketUrl(w)}/articles` }),
+    expect: byId(
+      [...agents, ...readKeys, 'contactA', 'authorizedX'],
+      [...others, 'contactB', 'memberX', 'blocked'],
+    ),
+  },
+  'POST /v1/tickets/:idOrNumber/articles': {
+    request: (w) => ({
+      method: 'POST',
+      url: `${ticketUrl(w)}/articles`,
+      body: { articleId: w.kb.publicArticleId },
+    }),
+    expect: byId([...writers, ...writeKeys]),
+  },
+  'DELETE /v1/tickets/:idOrNumber/articles/:articleId': {
+    request: async (w) => {
+      const ticket = await w.freshTicket('contactA')
+      await w.admin.post(`/v1/tickets/${ticket}/articles`, { articleId: w.kb.publicArticleId })
+      return { method: 'DELETE', url: `/v1/tickets/${ticket}/articles/${w.kb.publicArticleId}` }
+    },
+    expect: byId([...writers, ...writeKeys]),
+  },
+  'GET /v1/reports/kb': {
+    request: () => ({ method: 'GET', url: '/v1/reports/kb' }),
+    expect: expect(['ok', [...agents, ...keysOf(), ...others]]),
+  },
+  'GET /v1/public/:workspaceSlug/kb/categories': {
+    request: (w) => ({ method: 'GET', url: `/v1/public/${w.kb.slug}/kb/categories` }),
+    expect: publicRoute,
+  },
+  'GET /v1/public/:workspaceSlug/kb/categories/:ref': {
+    request: (w) => ({
+      method: 'GET',
+      url: `/v1/public/${w.kb.slug}/kb/categories/${w.kb.publicCategoryId}`,
+    }),
+    expect: publicRoute,
+  },
+  'GET /v1/public/:workspaceSlug/kb/articles': {
+    request: (w) => ({ method: 'GET', url: `/v1/public/${w.kb.slug}/kb/articles` }),
+    expect: publicRoute,
+  },
+  'GET /v1/public/:workspaceSlug/kb/articles/:id': {
+    request: (w) => ({ method: 'GET', url: `/v1/public/${w.kb.slug}/kb/articles/${w.kb.publicArticleId}` }),
+    expect: publicRoute,
+  },
+  'GET /v1/public/:workspaceSlug/kb/search': {
+    request: (w) => ({ method: 'GET', url: `/v1/public/${w.kb.slug}/kb/search?q=reembolso&locale=es` }),
+    expect: publicRoute,
+  },
+  'POST /v1/public/:workspaceSlug/kb/suggestions': {
+    request: (w) => ({
+      method: 'POST',
+      url: `/v1/public/${w.kb.slug}/kb/suggestions`,
+      body: { subject: 'Quiero un reembolso' },
+    }),
+    expect: publicRoute,
+  },
+  'POST /v1/public/:workspaceSlug/kb/suggestions/:id/outcomes': {
+    request: (w) => ({
+      method: 'POST',
+      url: `/v1/public/${w.kb.slug}/kb/suggestions/${w.kb.publicSuggestionId}/outcomes`,
+      body: { outcome: 'article_opened', articleId: w.kb.publicArticleId },
+    }),
+    expect: publicRoute,
+  },
+  'POST /v1/public/:workspaceSlug/kb/articles/:id/feedback': {
+    request: (w) => ({
+      method: 'POST',
+      url: `/v1/public/${w.kb.slug}/kb/articles/${w.kb.publicArticleId}/feedback`,
+      body: { helpful: false, sessionKey: `public-session-${w.run}` },
+    }),
+    expect: publicRoute,
+  },
+
   // Tickets: the staff see all; a contact their own (an authorized member: the organization's);
   // another customer's ticket does not exist for them; a blocked contact reads but does not write.
   'POST /v1/tickets': {

@@ -48,13 +48,24 @@ export interface World {
   /** The main workspace's default business-hours calendar and its "Standard" SLA policy. */
   calendarId: string
   policyId: string
+  /** The main workspace's knowledge base: a public article in a public category, an internal one apart. */
+  kb: {
+    slug: string
+    publicCategoryId: string
+    internalCategoryId: string
+    publicArticleId: string
+    internalArticleId: string
+    /** Suggestions shown to the admin key and to an anonymous reader, each naming the public article. */
+    suggestionId: string
+    publicSuggestionId: string
+  }
   agentIds: Record<'viewer' | 'agent' | 'admin' | 'owner', string>
   /** The e-mail of each actor that is an agent (to start fresh sessions as them). */
   agentEmails: Partial<Record<ActorName, string>>
   loginOnly: { email: string }
   /** Every id of the main workspace that another workspace's caller must never receive. */
   mainIds: string[]
-  markers: { subjectA: string; internalNote: string }
+  markers: { subjectA: string; internalNote: string; internalArticle: string }
   freshApiKey(): Promise<string>
   freshSession(email: string): Promise<{ accessToken: string; refreshToken: string }>
   freshAgent(): Promise<string>
@@ -64,6 +75,10 @@ export interface World {
   freshPriority(): Promise<string>
   freshCalendar(): Promise<string>
   freshPolicy(): Promise<string>
+  /** An empty knowledge base category. */
+  freshKbCategory(): Promise<string>
+  /** An internal article with unpublished `es` (source) and `fr` drafts. */
+  freshKbArticle(): Promise<string>
   freshTicket(requester: 'contactA'): Promise<string>
   uniqueEmail(): string
   uniqueSlug(): string
@@ -113,7 +128,11 @@ export async function setUpWorld(ctx: TestApp): Promise<World> {
     blocked: await contact('blocked', null, 'member', true),
   }
 
-  const markers = { subjectA: `SUBJECT-A-${run}`, internalNote: `INTERNAL-NOTE-${run}` }
+  const markers = {
+    subjectA: `SUBJECT-A-${run}`,
+    internalNote: `INTERNAL-NOTE-${run}`,
+    internalArticle: `INTERNAL-ARTICLE-${run}`,
+  }
   const ticketA = created(
     await admin.post(
       '/v1/tickets',
@@ -171,12 +190,54 @@ export async function setUpWorld(ctx: TestApp): Promise<World> {
   }
   const loginOnly = await ctx.agent(main, 'viewer')
 
+  const kbCategory = async (slug: string) =>
+    created(
+      await admin.post('/v1/kb/categories', {
+        translations: [{ locale: 'es', name: slug, slug: `${slug}-${run}` }],
+      }),
+      `category ${slug}`,
+    ).id as string
+  const publicCategoryId = await kbCategory('ayuda')
+  const internalCategoryId = await kbCategory('procedimientos')
+  const kbArticle = async (categoryId: string, visibility: string, title: string, body: string) =>
+    created(
+      await admin.post('/v1/kb/articles', {
+        categoryId,
+        visibility,
+        publish: true,
+        translations: [{ locale: 'es', title, body }],
+      }),
+      `${visibility} article`,
+    ).id as string
+  const publicArticleId = await kbArticle(
+    publicCategoryId,
+    'public',
+    'Cómo pedir un reembolso',
+    'Escribe a soporte para pedir el reembolso de tu pedido.',
+  )
+  const internalArticleId = await kbArticle(
+    internalCategoryId,
+    'internal',
+    `Reembolsos manuales ${markers.internalArticle}`,
+    `Procedimiento interno de reembolso ${markers.internalArticle}.`,
+  )
+  const suggestion = { subject: 'Quiero un reembolso', body: 'de mi pedido', locale: 'es' }
+  const suggestionId = created(await admin.post('/v1/kb/suggestions', suggestion), 'suggestions').id
+  const publicSuggestionId = created(
+    await ctx.anonymous.post(`/v1/public/${main.slug}/kb/suggestions`, suggestion),
+    'public suggestions',
+  ).id
+
   const departments = created(await admin.get('/v1/departments'), 'departments').data
   const priorities = created(await admin.get('/v1/priorities'), 'priorities').data
   const organizations = [orgX, orgY]
   const calendars = created(await admin.get('/v1/business-hours'), 'calendars').data
   const policies = created(await admin.get('/v1/sla-policies'), 'policies').data
+  // The public article and its category are anyone's to read (the public API), so they are not listed.
   const mainIds = [
+    internalCategoryId,
+    internalArticleId,
+    suggestionId,
     ...calendars.map((c: { id: string }) => c.id),
     ...policies.map((p: { id: string }) => p.id),
     main.id,
@@ -200,6 +261,15 @@ export async function setUpWorld(ctx: TestApp): Promise<World> {
     priorityHigh: priorities.find((p: { slug: string }) => p.slug === 'high').id,
     calendarId: calendars.find((c: { isDefault: boolean }) => c.isDefault).id,
     policyId: policies.find((p: { name: string }) => p.name === 'Standard').id,
+    kb: {
+      slug: main.slug,
+      publicCategoryId,
+      internalCategoryId,
+      publicArticleId,
+      internalArticleId,
+      suggestionId,
+      publicSuggestionId,
+    },
     agentIds,
     agentEmails,
     loginOnly,
@@ -256,6 +326,20 @@ export async function setUpWorld(ctx: TestApp): Promise<World> {
       }
       return created(await admin.post('/v1/sla-policies', body), 'policy').id
     },
+    async freshKbCategory() {
+      return kbCategory(`fresh-${next()}`)
+    },
+    async freshKbArticle() {
+      const body = {
+        categoryId: internalCategoryId,
+        visibility: 'internal',
+        translations: [
+          { locale: 'es', title: `Fresco ${next()}`, body: 'Texto' },
+          { locale: 'fr', title: `Frais ${next()}`, body: 'Texte' },
+        ],
+      }
+      return created(await admin.post('/v1/kb/articles', body), 'article').id
+    },
     async freshTicket(requester) {
       const body = ticketBody({ requester: { id: contacts[requester].id } })
       return created(await admin.post('/v1/tickets', body), 'ticket').id
@@ -299,7 +383,11 @@ export function keysOf(): ActorName[] {
 /** What no response to this caller may contain. */
 export function forbiddenTexts(w: World, actor: ActorName): string[] {
   const texts: string[] = []
-  if ((contactsAll as readonly string[]).includes(actor)) texts.push(w.markers.internalNote)
+  if ((contactsAll as readonly string[]).includes(actor)) {
+    texts.push(w.markers.internalNote, w.markers.internalArticle)
+  }
+  // Callers outside the workspace's staff never see its internal articles, through any route.
+  if (['anonymous', 'platform', ...others].includes(actor)) texts.push(w.markers.internalArticle)
   if (!['contactA', 'authorizedX', ...agents, ...keysOf(), 'anonymous'].includes(actor)) {
     texts.push(w.markers.subjectA)
   }

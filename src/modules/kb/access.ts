@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import type { Actor } from '../../auth/actor.ts'
 import { authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'

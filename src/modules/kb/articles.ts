@@ -3,6 +3,7 @@ import type { Actor } from '../../auth/actor.ts'
 import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
+import { pgTextArray } from '../../db/raw.ts'
 import {
   type ArticleVisibility,
   kbArticles,
@@ -14,7 +15,6 @@ import {
   messages,
   tickets,
 } from '../../db/schema/index.ts'
-import { pgTextArray } from '../../db/raw.ts'
 import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
@@ -193,7 +193,12 @@ export function createArticlesService(db: Db, readers: Readers) {
     return q
       .select()
       .from(kbArticleTranslations)
-      .where(and(eq(kbArticleTranslations.workspaceId, workspaceId), inArray(kbArticleTranslations.articleId, ids)))
+      .where(
+        and(
+          eq(kbArticleTranslations.workspaceId, workspaceId),
+          inArray(kbArticleTranslations.articleId, ids),
+        ),
+      )
   }
 
   /** By id, or by slug in any locale (the reader's locale first); 404 for what the reader may not see. */
@@ -205,7 +210,11 @@ export function createArticlesService(db: Db, readers: Readers) {
         .select({ id: kbArticleTranslations.articleId, locale: kbArticleTranslations.locale })
         .from(kbArticleTranslations)
         .where(and(eq(kbArticleTranslations.workspaceId, workspaceId), eq(kbArticleTranslations.slug, ref)))
-      id = (hits.find((h) => h.locale === locale) ?? hits.find((h) => h.locale === reader.defaultLocale) ?? hits[0])?.id
+      id = (
+        hits.find((h) => h.locale === locale) ??
+        hits.find((h) => h.locale === reader.defaultLocale) ??
+        hits[0]
+      )?.id
     }
     const [article] = id
       ? await q
@@ -252,8 +261,35 @@ export function createArticlesService(db: Db, readers: Readers) {
     return row as ArticleRow
   }
 
-  /** Writes the draft of a translation, creating the translation if the article has none in that locale. */
-  async function saveDraft(tx: Tx, actor: Actor, article: ArticleRow, locale: string, input: TranslationInput) {
+  /** `base`, or `base-2`, `base-3`…: the first slug no article of the workspace has in this locale. */
+  async function freeSlug(tx: Executor, workspaceId: string, locale: string, base: string) {
+    const rows = await tx
+      .select({ slug: kbArticleTranslations.slug })
+      .from(kbArticleTranslations)
+      .where(
+        and(
+          eq(kbArticleTranslations.workspaceId, workspaceId),
+          eq(kbArticleTranslations.locale, locale),
+          or(eq(kbArticleTranslations.slug, base), sql`${kbArticleTranslations.slug} like ${`${base}-%`}`),
+        ),
+      )
+    const taken = new Set(rows.map((r) => r.slug))
+    let n = 1
+    while (taken.has(n === 1 ? base : `${base}-${n}`)) n++
+    return n === 1 ? base : `${base}-${n}`
+  }
+
+  /**
+   * Writes the draft of a translation, creating the translation if the article has none in that locale
+   * (its slug, when not given, made from the title and numbered when another article has it).
+   */
+  async function saveDraft(
+    tx: Tx,
+    actor: Actor,
+    article: ArticleRow,
+    locale: string,
+    input: TranslationInput & { slugBase?: string },
+  ) {
     const current = await translation(tx, article.workspaceId, article.id, locale)
     const draftBodyHtml = renderMarkdown(input.body)
     if (!current) {
@@ -261,7 +297,9 @@ export function createArticlesService(db: Db, readers: Readers) {
         workspaceId: article.workspaceId,
         articleId: article.id,
         locale,
-        slug: input.slug ?? slugify(input.title),
+        slug:
+          input.slug ??
+          (await freeSlug(tx, article.workspaceId, locale, input.slugBase ?? slugify(input.title))),
         draftTitle: input.title,
         draftBody: input.body,
         draftBodyHtml,
@@ -372,7 +410,12 @@ export function createArticlesService(db: Db, readers: Readers) {
       .from(kbArticles)
       .where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, articleId)))
     if (!article) throw ArticleNotFound(articleId)
-    return toArticle(article, await translationsOf(q, workspaceId, [articleId]), { audience: 'staff', defaultLocale: locale ?? article.sourceLocale }, locale)
+    return toArticle(
+      article,
+      await translationsOf(q, workspaceId, [articleId]),
+      { audience: 'staff', defaultLocale: locale ?? article.sourceLocale },
+      locale,
+    )
   }
 
   async function listFor(reader: Reader, filter: ArticleFilter, page: Page) {
@@ -385,14 +428,22 @@ export function createArticlesService(db: Db, readers: Readers) {
     const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
     return readInWorkspace(db, workspaceId, async (q) => {
       const categories = filter.category
-        ? await categoryTree(q, workspaceId, isUuid(filter.category) ? filter.category : '00000000-0000-0000-0000-000000000000')
+        ? await categoryTree(
+            q,
+            workspaceId,
+            isUuid(filter.category) ? filter.category : '00000000-0000-0000-0000-000000000000',
+          )
         : undefined
-      if (filter.category && categories?.length === 0) throw invalid('/category', `names no category: ${filter.category}`)
+      if (filter.category && categories?.length === 0)
+        throw invalid('/category', `names no category: ${filter.category}`)
       const stateCondition =
         filter.state === 'archived'
           ? isNotNull(kbArticles.archivedAt)
           : filter.state === 'published'
-            ? and(isNull(kbArticles.archivedAt), sql`exists (select 1 from kb_article_translations s where s.workspace_id = ${kbArticles.workspaceId} and s.article_id = ${kbArticles.id} and s.published_version > 0 ${locale ? sql`and s.locale = ${locale}` : sql``})`)
+            ? and(
+                isNull(kbArticles.archivedAt),
+                sql`exists (select 1 from kb_article_translations s where s.workspace_id = ${kbArticles.workspaceId} and s.article_id = ${kbArticles.id} and s.published_version > 0 ${locale ? sql`and s.locale = ${locale}` : sql``})`,
+              )
             : filter.state === 'draft'
               ? sql`exists (select 1 from kb_article_translations s where s.workspace_id = ${kbArticles.workspaceId} and s.article_id = ${kbArticles.id} and s.draft_title is not null ${locale ? sql`and s.locale = ${locale}` : sql``})`
               : undefined
@@ -417,7 +468,11 @@ export function createArticlesService(db: Db, readers: Readers) {
         .orderBy(asc(kbArticles.position), asc(kbArticles.id))
         .limit(page.limit + 1)
       const result = paginate(rows, page.limit, (r) => [r.position, r.id])
-      const translations = await translationsOf(q, workspaceId, result.data.map((r) => r.id))
+      const translations = await translationsOf(
+        q,
+        workspaceId,
+        result.data.map((r) => r.id),
+      )
       return {
         data: result.data.map((r) => toArticle(r, translations, reader, locale)),
         nextCursor: result.nextCursor,
@@ -432,7 +487,12 @@ export function createArticlesService(db: Db, readers: Readers) {
     await inWorkspace(db, reader.workspaceId, async (tx) => {
       await tx
         .insert(kbArticleViews)
-        .values({ workspaceId: reader.workspaceId, articleId, day: sql`current_date` as unknown as string, views: 1 })
+        .values({
+          workspaceId: reader.workspaceId,
+          articleId,
+          day: sql`current_date` as unknown as string,
+          views: 1,
+        })
         .onConflictDoUpdate({
           target: [kbArticleViews.workspaceId, kbArticleViews.articleId, kbArticleViews.day],
           set: { views: sql`${kbArticleViews.views} + 1` },
@@ -455,7 +515,12 @@ export function createArticlesService(db: Db, readers: Readers) {
   async function feedbackFor(
     reader: Reader,
     ref: string,
-    input: { helpful: boolean; comment?: string | null | undefined; sessionKey?: string | undefined; locale?: string | undefined },
+    input: {
+      helpful: boolean
+      comment?: string | null | undefined
+      sessionKey?: string | undefined
+      locale?: string | undefined
+    },
   ) {
     const actor = reader.actor
     const voter =
@@ -473,7 +538,13 @@ export function createArticlesService(db: Db, readers: Readers) {
       const [before] = await tx
         .select()
         .from(kbFeedback)
-        .where(and(eq(kbFeedback.workspaceId, reader.workspaceId), eq(kbFeedback.articleId, article.id), eq(kbFeedback.voter, voter)))
+        .where(
+          and(
+            eq(kbFeedback.workspaceId, reader.workspaceId),
+            eq(kbFeedback.articleId, article.id),
+            eq(kbFeedback.voter, voter),
+          ),
+        )
         .for('update')
       const now = new Date()
       const values = {
@@ -485,7 +556,10 @@ export function createArticlesService(db: Db, readers: Readers) {
       await tx
         .insert(kbFeedback)
         .values({ workspaceId: reader.workspaceId, articleId: article.id, voter, ...values })
-        .onConflictDoUpdate({ target: [kbFeedback.workspaceId, kbFeedback.articleId, kbFeedback.voter], set: values })
+        .onConflictDoUpdate({
+          target: [kbFeedback.workspaceId, kbFeedback.articleId, kbFeedback.voter],
+          set: values,
+        })
       // One vote per voter: a later one replaces it, and the counts follow.
       const helpfulDelta = (input.helpful ? 1 : 0) - (before?.helpful === true ? 1 : 0)
       const notHelpfulDelta = (input.helpful ? 0 : 1) - (before?.helpful === false ? 1 : 0)
@@ -532,7 +606,16 @@ export function createArticlesService(db: Db, readers: Readers) {
       return getFor(await readers.of(actor), ref, locale)
     },
 
-    async feedback(actor: Actor, ref: string, input: { helpful: boolean; comment?: string | null | undefined; sessionKey?: string | undefined; locale?: string | undefined }) {
+    async feedback(
+      actor: Actor,
+      ref: string,
+      input: {
+        helpful: boolean
+        comment?: string | null | undefined
+        sessionKey?: string | undefined
+        locale?: string | undefined
+      },
+    ) {
       return feedbackFor(await readers.of(actor), ref, input)
     },
 
@@ -546,9 +629,12 @@ export function createArticlesService(db: Db, readers: Readers) {
       const locales = translations.map((t) => t.locale)
       const duplicate = locales.find((l, i) => locales.indexOf(l) !== i)
       if (duplicate) throw invalid('/translations', `repeats the locale ${duplicate}`)
-      const sourceLocale = input.sourceLocale ? canonicalLocale(input.sourceLocale, '/sourceLocale') : locales[0]
+      const sourceLocale = input.sourceLocale
+        ? canonicalLocale(input.sourceLocale, '/sourceLocale')
+        : locales[0]
       if (!sourceLocale) throw invalid('/sourceLocale', 'is required when no translation is given')
-      if (input.publish && translations.length === 0) throw invalid('/publish', 'needs translations to publish')
+      if (input.publish && translations.length === 0)
+        throw invalid('/publish', 'needs translations to publish')
       return write(workspaceId, async (tx) => {
         const categoryId = await categoryExists(tx, workspaceId, input.categoryId)
         const [created] = await tx
@@ -574,7 +660,9 @@ export function createArticlesService(db: Db, readers: Readers) {
           data: { categoryId, visibility: article.visibility, sourceLocale },
         })
         // The source first, so the others are published against its new revision.
-        const ordered = [...translations].sort((a, b) => Number(b.locale === sourceLocale) - Number(a.locale === sourceLocale))
+        const ordered = [...translations].sort(
+          (a, b) => Number(b.locale === sourceLocale) - Number(a.locale === sourceLocale),
+        )
         for (const t of ordered) await saveDraft(tx, actor, article, t.locale, t)
         if (input.publish) for (const t of ordered) article = await publish(tx, actor, article, t.locale)
         return staffView(tx, workspaceId, article.id, sourceLocale)
@@ -589,7 +677,8 @@ export function createArticlesService(db: Db, readers: Readers) {
           throw new Problem('precondition_failed', `Article ${article.id} is at version ${article.version}.`)
         }
         const next: Partial<ArticleRow> = {}
-        if (input.categoryId !== undefined) next.categoryId = await categoryExists(tx, workspaceId, input.categoryId)
+        if (input.categoryId !== undefined)
+          next.categoryId = await categoryExists(tx, workspaceId, input.categoryId)
         if (input.visibility !== undefined) next.visibility = input.visibility
         if (input.tags !== undefined) next.tags = [...new Set(input.tags)]
         if (input.position !== undefined) next.position = input.position
@@ -608,7 +697,12 @@ export function createArticlesService(db: Db, readers: Readers) {
         await touch(tx, article, next)
         await recordEvent(tx, {
           workspaceId,
-          type: 'archivedAt' in changes ? (next.archivedAt ? 'kb.article.archived' : 'kb.article.unarchived') : 'kb.article.updated',
+          type:
+            'archivedAt' in changes
+              ? next.archivedAt
+                ? 'kb.article.archived'
+                : 'kb.article.unarchived'
+              : 'kb.article.updated',
           subjectType: 'kb_article',
           subjectId: article.id,
           actor,
@@ -622,7 +716,9 @@ export function createArticlesService(db: Db, readers: Readers) {
       const { workspaceId } = authorize(actor, 'kb:write')
       return write(workspaceId, async (tx) => {
         const article = await lock(tx, workspaceId, ref)
-        await tx.delete(kbArticles).where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, article.id)))
+        await tx
+          .delete(kbArticles)
+          .where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, article.id)))
         await recordEvent(tx, {
           workspaceId,
           type: 'kb.article.deleted',
@@ -638,14 +734,21 @@ export function createArticlesService(db: Db, readers: Readers) {
       const reader = await readers.of(actor)
       const wanted = canonicalLocale(locale)
       const found = await readInWorkspace(db, reader.workspaceId, (q) => find(q, reader, ref, wanted))
-      const row = found.translations.find((t) => t.locale === wanted && (reader.audience === 'staff' || isPublished(t)))
+      const row = found.translations.find(
+        (t) => t.locale === wanted && (reader.audience === 'staff' || isPublished(t)),
+      )
       if (!row) throw TranslationNotFound(ref, wanted)
       await countView(reader, found.article.id)
       return toTranslation(found.article, row, reader.audience === 'staff')
     },
 
     /** Writes the draft (creating the translation when new); `publish` makes it live in the same step. */
-    putTranslation(actor: Actor, ref: string, locale: string, input: TranslationInput & { publish?: boolean }) {
+    putTranslation(
+      actor: Actor,
+      ref: string,
+      locale: string,
+      input: TranslationInput & { publish?: boolean },
+    ) {
       const { workspaceId } = authorize(actor, 'kb:write')
       const wanted = canonicalLocale(locale)
       return write(workspaceId, async (tx) => {
@@ -675,9 +778,13 @@ export function createArticlesService(db: Db, readers: Readers) {
         const article = await lock(tx, workspaceId, ref)
         const current = await translation(tx, workspaceId, article.id, wanted)
         if (!current) throw TranslationNotFound(article.id, wanted)
-        if (current.draftTitle === null) throw new Problem('conflict', `The ${wanted} translation has no draft.`)
+        if (current.draftTitle === null)
+          throw new Problem('conflict', `The ${wanted} translation has no draft.`)
         if (!isPublished(current) && wanted === article.sourceLocale) {
-          throw new Problem('conflict', 'The source locale cannot be removed: choose another source locale first.')
+          throw new Problem(
+            'conflict',
+            'The source locale cannot be removed: choose another source locale first.',
+          )
         }
         const where = and(
           eq(kbArticleTranslations.workspaceId, workspaceId),
@@ -685,7 +792,10 @@ export function createArticlesService(db: Db, readers: Readers) {
           eq(kbArticleTranslations.locale, wanted),
         )
         if (isPublished(current)) {
-          await tx.update(kbArticleTranslations).set({ draftTitle: null, draftBody: null, draftBodyHtml: null, updatedAt: new Date() }).where(where)
+          await tx
+            .update(kbArticleTranslations)
+            .set({ draftTitle: null, draftBody: null, draftBodyHtml: null, updatedAt: new Date() })
+            .where(where)
         } else {
           await tx.delete(kbArticleTranslations).where(where)
         }
@@ -708,7 +818,10 @@ export function createArticlesService(db: Db, readers: Readers) {
       return write(workspaceId, async (tx) => {
         const article = await lock(tx, workspaceId, ref)
         if (wanted === article.sourceLocale) {
-          throw new Problem('conflict', 'The source locale cannot be removed: choose another source locale first.')
+          throw new Problem(
+            'conflict',
+            'The source locale cannot be removed: choose another source locale first.',
+          )
         }
         const deleted = await tx
           .delete(kbArticleTranslations)
@@ -749,7 +862,10 @@ export function createArticlesService(db: Db, readers: Readers) {
       const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
       return readInWorkspace(db, workspaceId, async (q) => {
         if (!isUuid(ref)) throw ArticleNotFound(ref)
-        const [article] = await q.select({ id: kbArticles.id }).from(kbArticles).where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, ref)))
+        const [article] = await q
+          .select({ id: kbArticles.id })
+          .from(kbArticles)
+          .where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, ref)))
         if (!article) throw ArticleNotFound(ref)
         const rows = await q
           .select()
@@ -762,7 +878,10 @@ export function createArticlesService(db: Db, readers: Readers) {
               after
                 ? or(
                     gt(kbArticleVersions.locale, String(after[0])),
-                    and(eq(kbArticleVersions.locale, String(after[0])), lt(kbArticleVersions.version, Number(after[1]) || 0)),
+                    and(
+                      eq(kbArticleVersions.locale, String(after[0])),
+                      lt(kbArticleVersions.version, Number(after[1]) || 0),
+                    ),
                   )
                 : undefined,
             ),
@@ -802,7 +921,8 @@ export function createArticlesService(db: Db, readers: Readers) {
               eq(kbArticleVersions.version, version),
             ),
           )
-        if (!old) throw new Problem('not_found', `Article ${article.id} has no version ${version} in ${wanted}.`)
+        if (!old)
+          throw new Problem('not_found', `Article ${article.id} has no version ${version} in ${wanted}.`)
         await saveDraft(tx, actor, article, wanted, { title: old.title, body: old.body })
         const updated = await touch(tx, article)
         await recordEvent(tx, {
@@ -813,14 +933,24 @@ export function createArticlesService(db: Db, readers: Readers) {
           actor,
           data: { locale: wanted, version },
         })
-        return toTranslation(updated, (await translation(tx, workspaceId, article.id, wanted)) as TranslationRow, true)
+        return toTranslation(
+          updated,
+          (await translation(tx, workspaceId, article.id, wanted)) as TranslationRow,
+          true,
+        )
       })
     },
 
     /** Drafts an article from a ticket's public conversation (internal notes are left out). */
     fromTicket(
       actor: Actor,
-      input: { ticket: string; categoryId: string; locale: string; visibility?: ArticleVisibility; title?: string },
+      input: {
+        ticket: string
+        categoryId: string
+        locale: string
+        visibility?: ArticleVisibility
+        title?: string
+      },
     ) {
       const { workspaceId } = authorize(actor, 'kb:write')
       const locale = canonicalLocale(input.locale)
@@ -834,10 +964,18 @@ export function createArticlesService(db: Db, readers: Readers) {
         const conversation = await tx
           .select({ body: messages.body, authorKind: messages.authorKind })
           .from(messages)
-          .where(and(eq(messages.workspaceId, workspaceId), eq(messages.ticketId, ticket.id), eq(messages.visibility, 'public')))
+          .where(
+            and(
+              eq(messages.workspaceId, workspaceId),
+              eq(messages.ticketId, ticket.id),
+              eq(messages.visibility, 'public'),
+            ),
+          )
           .orderBy(asc(messages.createdAt), asc(messages.id))
         const question = conversation.filter((m) => m.authorKind === 'contact').map((m) => m.body)
-        const answers = conversation.filter((m) => m.authorKind !== 'contact' && m.authorKind !== 'system').map((m) => m.body)
+        const answers = conversation
+          .filter((m) => m.authorKind !== 'contact' && m.authorKind !== 'system')
+          .map((m) => m.body)
         const title = input.title ?? ticket.subject
         const body = [
           `## ${title}`,
@@ -867,8 +1005,14 @@ export function createArticlesService(db: Db, readers: Readers) {
           actor,
           data: { categoryId, visibility: article.visibility, sourceLocale: locale, fromTicket: ticket.id },
         })
-        await saveDraft(tx, actor, article, locale, { title, body, slug: `${slugify(title)}-${ticket.number}` })
-        await tx.insert(kbTicketArticles).values({ workspaceId, ticketId: ticket.id, articleId: article.id, ...actorColumns(actor) })
+        await saveDraft(tx, actor, article, locale, {
+          title,
+          body,
+          slugBase: `${slugify(title)}-${ticket.number}`,
+        })
+        await tx
+          .insert(kbTicketArticles)
+          .values({ workspaceId, ticketId: ticket.id, articleId: article.id, ...actorColumns(actor) })
         return staffView(tx, workspaceId, article.id, locale)
       })
     },
@@ -880,10 +1024,17 @@ export function createArticlesService(db: Db, readers: Readers) {
       const { workspaceId } = grant
       const ref = parseTicketRef(ticketRef)
       return write(workspaceId, async (tx) => {
-        const [ticket] = await tx.select({ id: tickets.id }).from(tickets).where(refCondition(workspaceId, ref))
+        const [ticket] = await tx
+          .select({ id: tickets.id })
+          .from(tickets)
+          .where(refCondition(workspaceId, ref))
         if (!ticket) throw TicketNotFound(describeRef(ref))
-        if (!isUuid(articleId)) throw invalid('/articleId', `names no article of this workspace: ${articleId}`)
-        const [article] = await tx.select({ id: kbArticles.id }).from(kbArticles).where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, articleId)))
+        if (!isUuid(articleId))
+          throw invalid('/articleId', `names no article of this workspace: ${articleId}`)
+        const [article] = await tx
+          .select({ id: kbArticles.id })
+          .from(kbArticles)
+          .where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, articleId)))
         if (!article) throw invalid('/articleId', `names no article of this workspace: ${articleId}`)
         const inserted = await tx
           .insert(kbTicketArticles)
@@ -910,15 +1061,25 @@ export function createArticlesService(db: Db, readers: Readers) {
       const { workspaceId } = grant
       const ref = parseTicketRef(ticketRef)
       return write(workspaceId, async (tx) => {
-        const [ticket] = await tx.select({ id: tickets.id }).from(tickets).where(refCondition(workspaceId, ref))
+        const [ticket] = await tx
+          .select({ id: tickets.id })
+          .from(tickets)
+          .where(refCondition(workspaceId, ref))
         if (!ticket) throw TicketNotFound(describeRef(ref))
         const deleted = isUuid(articleId)
           ? await tx
               .delete(kbTicketArticles)
-              .where(and(eq(kbTicketArticles.workspaceId, workspaceId), eq(kbTicketArticles.ticketId, ticket.id), eq(kbTicketArticles.articleId, articleId)))
+              .where(
+                and(
+                  eq(kbTicketArticles.workspaceId, workspaceId),
+                  eq(kbTicketArticles.ticketId, ticket.id),
+                  eq(kbTicketArticles.articleId, articleId),
+                ),
+              )
               .returning({ articleId: kbTicketArticles.articleId })
           : []
-        if (deleted.length === 0) throw new Problem('not_found', `Article ${articleId} is not linked to ticket ${describeRef(ref)}.`)
+        if (deleted.length === 0)
+          throw new Problem('not_found', `Article ${articleId} is not linked to ticket ${describeRef(ref)}.`)
         await recordEvent(tx, {
           workspaceId,
           type: 'ticket.article_unlinked',
@@ -928,6 +1089,53 @@ export function createArticlesService(db: Db, readers: Readers) {
           data: { articleId },
         })
       })
+    },
+
+    /** Batch read for GraphQL loaders: the linked articles of many tickets (unreadable tickets get none). */
+    async linkedByTickets(actor: Actor, ticketIds: readonly string[], locale?: string) {
+      const grant = authorizeScoped(actor, 'tickets:read')
+      const reader = await readers.of(actor)
+      const wanted = locale ? canonicalLocale(locale) : reader.defaultLocale
+      const ids = [...new Set(ticketIds)].filter(isUuid)
+      const byTicket = new Map<string, Article[]>()
+      if (ids.length === 0) return byTicket
+      await readInWorkspace(db, grant.workspaceId, async (q) => {
+        const rows = await q
+          .select({ ticketId: kbTicketArticles.ticketId, article: kbArticles })
+          .from(kbTicketArticles)
+          .innerJoin(
+            kbArticles,
+            and(
+              eq(kbArticles.workspaceId, kbTicketArticles.workspaceId),
+              eq(kbArticles.id, kbTicketArticles.articleId),
+            ),
+          )
+          .innerJoin(
+            tickets,
+            and(
+              eq(tickets.workspaceId, kbTicketArticles.workspaceId),
+              eq(tickets.id, kbTicketArticles.ticketId),
+            ),
+          )
+          .where(
+            and(
+              eq(kbTicketArticles.workspaceId, grant.workspaceId),
+              inArray(kbTicketArticles.ticketId, ids),
+              customerTickets(grant.customer),
+              readable(reader),
+            ),
+          )
+          .orderBy(asc(kbTicketArticles.createdAt), asc(kbArticles.id))
+        const translations = await translationsOf(q, grant.workspaceId, [
+          ...new Set(rows.map((r) => r.article.id)),
+        ])
+        for (const row of rows) {
+          const list = byTicket.get(row.ticketId) ?? []
+          list.push(toArticle(row.article, translations, reader, wanted))
+          byTicket.set(row.ticketId, list)
+        }
+      })
+      return byTicket
     },
 
     /** The articles linked to a ticket; a customer (on their own ticket) sees those they may read. */
@@ -945,11 +1153,29 @@ export function createArticlesService(db: Db, readers: Readers) {
         const rows = await q
           .select({ article: kbArticles })
           .from(kbTicketArticles)
-          .innerJoin(kbArticles, and(eq(kbArticles.workspaceId, kbTicketArticles.workspaceId), eq(kbArticles.id, kbTicketArticles.articleId)))
-          .where(and(eq(kbTicketArticles.workspaceId, grant.workspaceId), eq(kbTicketArticles.ticketId, ticket.id), readable(reader)))
+          .innerJoin(
+            kbArticles,
+            and(
+              eq(kbArticles.workspaceId, kbTicketArticles.workspaceId),
+              eq(kbArticles.id, kbTicketArticles.articleId),
+            ),
+          )
+          .where(
+            and(
+              eq(kbTicketArticles.workspaceId, grant.workspaceId),
+              eq(kbTicketArticles.ticketId, ticket.id),
+              readable(reader),
+            ),
+          )
           .orderBy(asc(kbTicketArticles.createdAt), asc(kbArticles.id))
-        const translations = await translationsOf(q, grant.workspaceId, rows.map((r) => r.article.id))
-        return { data: rows.map((r) => toArticle(r.article, translations, reader, wanted ?? reader.defaultLocale)) }
+        const translations = await translationsOf(
+          q,
+          grant.workspaceId,
+          rows.map((r) => r.article.id),
+        )
+        return {
+          data: rows.map((r) => toArticle(r.article, translations, reader, wanted ?? reader.defaultLocale)),
+        }
       })
     },
   }

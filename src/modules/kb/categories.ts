@@ -164,7 +164,12 @@ export function createCategoriesService(db: Db, readers: Readers) {
     return parent.id
   }
 
-  async function putTranslations(tx: Tx, workspaceId: string, categoryId: string, input: CategoryTranslationInput[]) {
+  async function putTranslations(
+    tx: Tx,
+    workspaceId: string,
+    categoryId: string,
+    input: CategoryTranslationInput[],
+  ) {
     for (const t of normalizeTranslations(input)) {
       await tx
         .insert(kbCategoryTranslations)
@@ -177,7 +182,11 @@ export function createCategoriesService(db: Db, readers: Readers) {
           slug: t.slug,
         })
         .onConflictDoUpdate({
-          target: [kbCategoryTranslations.workspaceId, kbCategoryTranslations.categoryId, kbCategoryTranslations.locale],
+          target: [
+            kbCategoryTranslations.workspaceId,
+            kbCategoryTranslations.categoryId,
+            kbCategoryTranslations.locale,
+          ],
           set: { name: t.name, description: t.description ?? null, slug: t.slug, updatedAt: new Date() },
         })
     }
@@ -188,12 +197,20 @@ export function createCategoriesService(db: Db, readers: Readers) {
     load,
 
     /** In `position` order; `parent` narrows to one level (`root`, or a category's id). */
-    async list(actor: Actor, filter: { parent?: string | undefined }, page: { limit: number; cursor?: string | undefined }) {
+    async list(
+      actor: Actor,
+      filter: { parent?: string | undefined },
+      page: { limit: number; cursor?: string | undefined },
+    ) {
       const reader = await readers.of(actor)
       return this.listFor(reader, filter, page)
     },
 
-    async listFor(reader: Reader, filter: { parent?: string | undefined }, page: { limit: number; cursor?: string | undefined }) {
+    async listFor(
+      reader: Reader,
+      filter: { parent?: string | undefined },
+      page: { limit: number; cursor?: string | undefined },
+    ) {
       const { workspaceId } = reader
       const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
       if (filter.parent !== undefined && filter.parent !== 'root' && !isUuid(filter.parent)) {
@@ -212,7 +229,9 @@ export function createCategoriesService(db: Db, readers: Readers) {
                 : filter.parent
                   ? eq(kbCategories.parentId, filter.parent)
                   : undefined,
-              visible ? inArray(kbCategories.id, [...visible, '00000000-0000-0000-0000-000000000000']) : undefined,
+              visible
+                ? inArray(kbCategories.id, [...visible, '00000000-0000-0000-0000-000000000000'])
+                : undefined,
               after
                 ? sql`(${kbCategories.position}, ${kbCategories.id}) > (${Number(after[0]) || 0}, ${cursorId(after[1])}::uuid)`
                 : undefined,

@@ -6,8 +6,8 @@ import { errorResponses, splitList } from '../../lib/api-schemas.ts'
 import type { ArticleFilter } from './articles.ts'
 import {
   KbArticle,
-  KbArticleParams,
   KbArticlePage,
+  KbArticleParams,
   KbCategory,
   KbCategoryListQuery,
   KbCategoryPage,
@@ -24,10 +24,15 @@ import {
 } from './schemas.ts'
 
 const tags = ['public knowledge base']
+/** Anyone may call these: no token is needed, and one sent is ignored. */
+const noToken = [{}]
 /** What a CDN may keep: a minute fresh, then served stale for ten while it revalidates. */
 const CACHE_CONTROL = 'public, max-age=60, stale-while-revalidate=600'
 
-const PublicCategoryParams = Type.Composite([PublicParams, Type.Object({ ref: Type.String({ minLength: 1, maxLength: 64 }) })])
+const PublicCategoryParams = Type.Composite([
+  PublicParams,
+  Type.Object({ ref: Type.String({ minLength: 1, maxLength: 64 }) }),
+])
 const PublicArticleParams = Type.Composite([PublicParams, KbArticleParams])
 const PublicSuggestionParams = Type.Composite([PublicParams, KbSuggestionParams])
 const PublicArticleListQuery = Type.Object(
@@ -91,6 +96,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'List public categories',
+        security: noToken,
         description: 'Categories holding, at any depth, a published public article; in `position` order.',
         params: PublicParams,
         querystring: KbCategoryListQuery,
@@ -109,6 +115,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Get a public category by id or slug',
+        security: noToken,
         params: PublicCategoryParams,
         response: { 200: Type.Ref(KbCategory), ...notModifiedResponse, ...errorResponses(404) },
       },
@@ -121,6 +128,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'List public articles',
+        security: noToken,
         description: '`category` includes its subcategories.',
         params: PublicParams,
         querystring: PublicArticleListQuery,
@@ -130,7 +138,10 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { limit, cursor, tag, ...rest } = request.query
       const filter: ArticleFilter = { ...rest, tag: splitList(tag) }
-      const { cursors: _c, ...result } = await articles.listFor(await reader(request), filter, { limit, cursor })
+      const { cursors: _c, ...result } = await articles.listFor(await reader(request), filter, {
+        limit,
+        cursor,
+      })
       return result
     },
   )
@@ -140,6 +151,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Get a public article by slug or id',
+        security: noToken,
         description:
           "`translation` is the text in `locale`, else in the workspace's default locale, else in the source locale (see its `locale`). Each read counts as a view.",
         params: PublicArticleParams,
@@ -155,6 +167,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Search public articles',
+        security: noToken,
         description: 'As `GET /v1/kb/search`, over published public articles.',
         params: PublicParams,
         querystring: KbSearchQuery,
@@ -177,6 +190,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Suggest public articles for a ticket being written',
+        security: noToken,
         params: PublicParams,
         body: KbSuggestionsBody,
         response: { 200: Type.Ref(KbSuggestions), ...errorResponses(404) },
@@ -190,6 +204,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Record what came of public suggestions',
+        security: noToken,
         params: PublicSuggestionParams,
         body: KbSuggestionOutcomeBody,
         response: { 204: Type.Null(), ...errorResponses(404) },
@@ -206,6 +221,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Say whether a public article helped',
+        security: noToken,
         description: 'One vote per `sessionKey` (required here); a later vote replaces the earlier one.',
         params: PublicArticleParams,
         body: KbFeedbackBody,

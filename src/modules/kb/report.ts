@@ -22,7 +22,11 @@ const titleOf = sql`(select coalesce(t.title, t.draft_title) from kb_article_tra
  */
 export function createKbReports(db: Db) {
   return {
-    async kb(actor: Actor, query: { from?: string | undefined; to?: string | undefined; limit?: number | undefined }, now = new Date()) {
+    async kb(
+      actor: Actor,
+      query: { from?: string | undefined; to?: string | undefined; limit?: number | undefined },
+      now = new Date(),
+    ) {
       const { workspaceId } = authorize(actor, 'kb:read')
       const to = query.to ? new Date(query.to) : now
       const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY)
@@ -40,7 +44,12 @@ export function createKbReports(db: Db) {
                 and v.day < (${to.toISOString()}::timestamptz at time zone 'UTC')::date + 1
               group by a.workspace_id, a.id order by views desc, a.id limit ${limit}`,
         )
-        const unhelpful = await rowsOf<{ id: string; title: string | null; helpful: number; not_helpful: number }>(
+        const unhelpful = await rowsOf<{
+          id: string
+          title: string | null
+          helpful: number
+          not_helpful: number
+        }>(
           q,
           sql`select a.id, ${titleOf} as title,
                 (count(*) filter (where f.helpful))::int as helpful,

@@ -217,7 +217,8 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Change, move or archive an article',
-        description: 'Honours `If-Match` with the ETag of a previous read (412 when the article changed since).',
+        description:
+          'Honours `If-Match` with the ETag of a previous read (412 when the article changed since).',
         security,
         params: KbArticleParams,
         body: UpdateKbArticleBody,
@@ -312,8 +313,7 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Ref(KbTranslation), ...errorResponses(404, 409) },
       },
     },
-    async (request) =>
-      articles.publishTranslation(request.actor, request.params.id, request.params.locale),
+    async (request) => articles.publishTranslation(request.actor, request.params.id, request.params.locale),
   )
   app.delete(
     '/v1/kb/articles/:id/translations/:locale/draft',
@@ -479,8 +479,14 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { created } = await articles.link(request.actor, request.params.idOrNumber, request.body.articleId)
-      return reply.code(created ? 201 : 200).send(await articles.linked(request.actor, request.params.idOrNumber))
+      const { created } = await articles.link(
+        request.actor,
+        request.params.idOrNumber,
+        request.body.articleId,
+      )
+      return reply
+        .code(created ? 201 : 200)
+        .send(await articles.linked(request.actor, request.params.idOrNumber))
     },
   )
   app.delete(

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { articleVisibilities } from '../../db/schema/index.ts'
 import {
   EnumList,
   Id,
@@ -11,12 +12,10 @@ import {
   StringEnum,
   TokenList,
 } from '../../lib/api-schemas.ts'
-import { articleVisibilities } from '../../db/schema/index.ts'
 import { ticketRefPattern } from '../../lib/refs.ts'
 
 const Visibility = StringEnum(articleVisibilities, {
-  description:
-    '`public`: anyone, even anonymous; `contacts`: signed-in customers; `internal`: agents only.',
+  description: '`public`: anyone, even anonymous; `contacts`: signed-in customers; `internal`: agents only.',
 })
 const Title = Type.String({ minLength: 1, maxLength: 300 })
 const Body = Type.String({ maxLength: 200_000, description: 'Markdown.' })
@@ -29,7 +28,12 @@ export const KbCategory = Type.Object(
     position: Type.Integer(),
     translations: Type.Array(
       Type.Object(
-        { locale: Type.String(), name: Type.String(), description: Nullable(Type.String()), slug: Type.String() },
+        {
+          locale: Type.String(),
+          name: Type.String(),
+          description: Nullable(Type.String()),
+          slug: Type.String(),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -179,7 +183,9 @@ export const CreateKbArticleBody = Type.Object(
     sourceLocale: Type.Optional(Locale),
     archived: Type.Optional(Type.Boolean()),
     translations: Type.Optional(Type.Array(TranslationInput, { maxItems: 50 })),
-    publish: Type.Optional(Type.Boolean({ description: 'Publish the translations at once (default: drafts).' })),
+    publish: Type.Optional(
+      Type.Boolean({ description: 'Publish the translations at once (default: drafts).' }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -224,7 +230,10 @@ export const KbVersion = Type.Object(
     title: Type.String(),
     body: Type.String(),
     publishedAt: Instant,
-    publishedBy: Type.Object({ kind: Type.String(), id: Nullable(Type.String()) }, { additionalProperties: false }),
+    publishedBy: Type.Object(
+      { kind: Type.String(), id: Nullable(Type.String()) },
+      { additionalProperties: false },
+    ),
   },
   { $id: 'KbVersion', additionalProperties: false },
 )
@@ -239,7 +248,8 @@ export const KbSearchHit = Type.Object(
     articleId: Id,
     locale: Type.String({ description: 'The locale of the text that matched.' }),
     fallback: Type.Boolean({
-      description: "True when the article has no text in the requested locale and matched in the workspace's default.",
+      description:
+        "True when the article has no text in the requested locale and matched in the workspace's default.",
     }),
     slug: Type.String(),
     title: Type.String(),
@@ -297,7 +307,8 @@ export const KbSuggestions = Type.Object(
   {
     $id: 'KbSuggestions',
     additionalProperties: false,
-    description: 'Name `id` when reporting what came of the suggestions (an article opened, a ticket created anyway).',
+    description:
+      'Name `id` when reporting what came of the suggestions (an article opened, a ticket created anyway).',
   },
 )
 export const KbSuggestionOutcomeBody = Type.Object(
@@ -339,7 +350,7 @@ export const KbFeedback = Type.Object(
 
 export const FromTicketBody = Type.Object(
   {
-    ticket: Type.String({ minLength: 1, maxLength: 100, description: 'Ticket id or number.' }),
+    ticket: Type.String({ pattern: ticketRefPattern, description: 'The ticket UUID or its number.' }),
     categoryId: Id,
     locale: Locale,
     visibility: Type.Optional(Visibility),
@@ -362,7 +373,10 @@ export const KbReport = Type.Object(
     from: Instant,
     to: Instant,
     mostViewed: Type.Array(
-      Type.Object({ articleId: Id, title: Type.String(), views: Type.Integer() }, { additionalProperties: false }),
+      Type.Object(
+        { articleId: Id, title: Type.String(), views: Type.Integer() },
+        { additionalProperties: false },
+      ),
     ),
     leastHelpful: Type.Array(
       Type.Object(
@@ -381,7 +395,9 @@ export const KbReport = Type.Object(
         suggestionsShown: Type.Integer(),
         articlesOpened: Type.Integer(),
         ticketsCreated: Type.Integer(),
-        deflectionRate: Nullable(Type.Number({ description: 'Share of suggestion lists not followed by a ticket.' })),
+        deflectionRate: Nullable(
+          Type.Number({ description: 'Share of suggestion lists not followed by a ticket.' }),
+        ),
       },
       { additionalProperties: false },
     ),

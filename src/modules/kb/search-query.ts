@@ -61,7 +61,9 @@ export function parseSearchQuery(input: string): ParsedQuery {
   const positive = groups.filter((g) => g.some((t) => !t.negated))
   if (positive.length === 0) return { groups, text: null }
   const text = groups
-    .map((group) => (group.length === 1 ? render(group[0] as SearchTerm) : `(${group.map(render).join(' | ')})`))
+    .map((group) =>
+      group.length === 1 ? render(group[0] as SearchTerm) : `(${group.map(render).join(' | ')})`,
+    )
     .join(' & ')
   return { groups, text }
 }

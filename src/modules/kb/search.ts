@@ -1,4 +1,4 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm'
+import { and, eq, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { Actor } from '../../auth/actor.ts'
 import type { Db } from '../../db/client.ts'
@@ -39,9 +39,7 @@ const escapeHtml = (text: string) =>
 
 /** Headline text as HTML: everything escaped, matches in `<mark>`. */
 export const highlighted = (text: string) =>
-  escapeHtml(text)
-    .replaceAll(MARK_OPEN, '<mark>')
-    .replaceAll(MARK_CLOSE, '</mark>')
+  escapeHtml(text).replaceAll(MARK_OPEN, '<mark>').replaceAll(MARK_CLOSE, '</mark>')
 
 /** A query in one locale: the tsquery, already built for that locale's configuration. */
 interface LocaleQuery {
@@ -171,7 +169,11 @@ async function fuzzyQuery(
 
 async function localeQueries(db: Db, reader: Reader, requested: string, text: string) {
   const primaryConfig = await searchConfigOf(db, requested)
-  const primary = { locale: requested, config: primaryConfig, query: sql`to_tsquery(${primaryConfig}::regconfig, ${text})` }
+  const primary = {
+    locale: requested,
+    config: primaryConfig,
+    query: sql`to_tsquery(${primaryConfig}::regconfig, ${text})`,
+  }
   if (requested === reader.defaultLocale) return { primary, fallback: null }
   const fallbackConfig = await searchConfigOf(db, reader.defaultLocale)
   return {
@@ -210,7 +212,10 @@ export function createSearchService(db: Db, readers: Readers) {
     if (parsed.text === null) return empty
     const text = parsed.text
     return readInWorkspace(db, reader.workspaceId, async (q) => {
-      const filter = { categories: await filterCategories(q, reader.workspaceId, input.category), tags: input.tag }
+      const filter = {
+        categories: await filterCategories(q, reader.workspaceId, input.category),
+        tags: input.tag,
+      }
       const exact = await localeQueries(db, reader, requested, text)
       const run = (queries: { primary: LocaleQuery; fallback: LocaleQuery | null }) =>
         searchPage(q, reader, queries, filter, { limit: input.limit, after })
@@ -252,14 +257,24 @@ export function createSearchService(db: Db, readers: Readers) {
    * The few published articles most relevant to a ticket being written, any of its words matching,
    * best first; recorded as `kb.suggestions.shown` under a new suggestion id that later outcomes name.
    */
-  async function suggestFor(reader: Reader, input: { subject: string; body?: string | undefined; locale?: string | undefined; limit?: number | undefined }) {
+  async function suggestFor(
+    reader: Reader,
+    input: {
+      subject: string
+      body?: string | undefined
+      locale?: string | undefined
+      limit?: number | undefined
+    },
+  ) {
     const requested = input.locale ? canonicalLocale(input.locale) : reader.defaultLocale
     const text = suggestionQuery(input.subject, input.body ?? '')
     const id = uuidv7()
     return inWorkspace(db, reader.workspaceId, async (tx) => {
       const limit = input.limit ?? 5
       const rows = text
-        ? (await searchPage(tx, reader, await localeQueries(db, reader, requested, text), {}, { limit })).slice(0, limit)
+        ? (
+            await searchPage(tx, reader, await localeQueries(db, reader, requested, text), {}, { limit })
+          ).slice(0, limit)
         : []
       const data = rows.map((row) => toHit(row, requested))
       await recordEvent(tx, {
@@ -278,11 +293,17 @@ export function createSearchService(db: Db, readers: Readers) {
   async function outcomeFor(
     reader: Reader,
     suggestionId: string,
-    input: { outcome: 'article_opened' | 'ticket_created'; articleId?: string | undefined; ticketId?: string | undefined },
+    input: {
+      outcome: 'article_opened' | 'ticket_created'
+      articleId?: string | undefined
+      ticketId?: string | undefined
+    },
   ) {
     const actor: Actor = reader.actor
-    if (input.outcome === 'article_opened' && !input.articleId) throw invalid('/articleId', 'is required for article_opened')
-    if (input.outcome === 'ticket_created' && !input.ticketId) throw invalid('/ticketId', 'is required for ticket_created')
+    if (input.outcome === 'article_opened' && !input.articleId)
+      throw invalid('/articleId', 'is required for article_opened')
+    if (input.outcome === 'ticket_created' && !input.ticketId)
+      throw invalid('/ticketId', 'is required for ticket_created')
     return inWorkspace(db, reader.workspaceId, async (tx) => {
       const [shown] = isUuid(suggestionId)
         ? await tx
@@ -299,16 +320,26 @@ export function createSearchService(db: Db, readers: Readers) {
             .limit(1)
         : []
       if (!shown) throw new Problem('not_found', `Suggestion ${suggestionId} not found`)
-      if (input.articleId && !((shown.data.articleIds as string[] | undefined) ?? []).includes(input.articleId.toLowerCase())) {
+      if (
+        input.articleId &&
+        !((shown.data.articleIds as string[] | undefined) ?? []).includes(input.articleId.toLowerCase())
+      ) {
         throw invalid('/articleId', 'was not among the suggested articles')
       }
       if (input.ticketId) {
-        const grant = reader.actor.kind === 'contact' ? { contactId: reader.actor.contactId, organizationId: null } : null
+        const grant =
+          reader.actor.kind === 'contact' ? { contactId: reader.actor.contactId, organizationId: null } : null
         const [ticket] = isUuid(input.ticketId)
           ? await tx
               .select({ id: tickets.id })
               .from(tickets)
-              .where(and(eq(tickets.workspaceId, reader.workspaceId), eq(tickets.id, input.ticketId), customerTickets(grant)))
+              .where(
+                and(
+                  eq(tickets.workspaceId, reader.workspaceId),
+                  eq(tickets.id, input.ticketId),
+                  customerTickets(grant),
+                ),
+              )
           : []
         if (!ticket) throw invalid('/ticketId', `names no ticket of this workspace: ${input.ticketId}`)
       }
@@ -318,7 +349,9 @@ export function createSearchService(db: Db, readers: Readers) {
         subjectType: 'kb_suggestion',
         subjectId: suggestionId,
         actor,
-        data: input.articleId ? { articleId: input.articleId.toLowerCase() } : { ticketId: input.ticketId?.toLowerCase() },
+        data: input.articleId
+          ? { articleId: input.articleId.toLowerCase() }
+          : { ticketId: input.ticketId?.toLowerCase() },
       })
     })
   }
@@ -330,13 +363,25 @@ export function createSearchService(db: Db, readers: Readers) {
     async search(actor: Actor, input: SearchInput) {
       return searchFor(await readers.of(actor), input)
     },
-    async suggest(actor: Actor, input: { subject: string; body?: string | undefined; locale?: string | undefined; limit?: number | undefined }) {
+    async suggest(
+      actor: Actor,
+      input: {
+        subject: string
+        body?: string | undefined
+        locale?: string | undefined
+        limit?: number | undefined
+      },
+    ) {
       return suggestFor(await readers.of(actor), input)
     },
     async outcome(
       actor: Actor,
       suggestionId: string,
-      input: { outcome: 'article_opened' | 'ticket_created'; articleId?: string | undefined; ticketId?: string | undefined },
+      input: {
+        outcome: 'article_opened' | 'ticket_created'
+        articleId?: string | undefined
+        ticketId?: string | undefined
+      },
     ) {
       return outcomeFor(await readers.of(actor), suggestionId, input)
     },
