@@ -25,7 +25,7 @@ import { customerTickets } from '../tickets/access.ts'
 import { describeRef, refCondition, TicketNotFound } from '../tickets/queries.ts'
 import { type Reader, type Readers, visibilitiesFor } from './access.ts'
 import { categoryTree, cursorId } from './categories.ts'
-import { canonicalLocale, searchConfigOf } from './locales.ts'
+import { canonicalLocale, loadSearchConfigs, searchConfigOf } from './locales.ts'
 import { renderMarkdown } from './markdown.ts'
 import { hashSessionKey } from './session.ts'
 
@@ -181,6 +181,7 @@ function conflict(error: unknown) {
 
 export function createArticlesService(db: Db, readers: Readers) {
   async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    await loadSearchConfigs(db)
     try {
       return await inWorkspace(db, workspaceId, fn)
     } catch (error) {

@@ -53,10 +53,11 @@ const stemmers: Record<string, string> = {
 const available = new WeakMap<Db, Promise<Set<string>>>()
 
 /**
- * The text search configuration a locale's texts are indexed and searched with: `kb_<language>` when
- * this server has that stemmer (migration 0008 made one per language it has), else `kb_simple`.
+ * The `kb_*` configurations this server has, read once per database. Callers load them before they
+ * open a transaction: on embedded PGlite, with its one connection, a read outside a transaction that is
+ * open would wait for it forever.
  */
-export async function searchConfigOf(db: Db, locale: string): Promise<string> {
+export function loadSearchConfigs(db: Db): Promise<Set<string>> {
   let configs = available.get(db)
   if (!configs) {
     configs = rowsOf<{ cfgname: string }>(
@@ -66,7 +67,15 @@ export async function searchConfigOf(db: Db, locale: string): Promise<string> {
     available.set(db, configs)
     configs.catch(() => available.delete(db))
   }
+  return configs
+}
+
+/**
+ * The text search configuration a locale's texts are indexed and searched with: `kb_<language>` when
+ * this server has that stemmer (migration 0008 made one per language it has), else `kb_simple`.
+ */
+export async function searchConfigOf(db: Db, locale: string): Promise<string> {
   const language = stemmers[locale.split('-')[0]?.toLowerCase() ?? '']
   const name = language ? `kb_${language}` : 'kb_simple'
-  return (await configs).has(name) ? name : 'kb_simple'
+  return (await loadSearchConfigs(db)).has(name) ? name : 'kb_simple'
 }

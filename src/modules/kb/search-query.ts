@@ -1,6 +1,6 @@
 /**
- * Search box syntax, turned into `to_tsquery` text that can never be malformed: words are letters and
- * digits only (the rest of the input is separators), joined by operators this module writes.
+ * Search box syntax, turned into `to_tsquery` text that can never be malformed: words are letters,
+ * marks and digits only (the rest of the input is separators), joined by operators this module writes.
  *
  * - words: all must match (`factura envío`);
  * - `"…"`: a phrase, its words adjacent and in order;
@@ -23,7 +23,8 @@ export interface ParsedQuery {
 
 const MAX_TERMS = 32
 const MAX_WORD = 64
-const wordPattern = /[\p{L}\p{N}]+/gu
+// Letters and digits, with the marks that belong to them (Devanagari and Tamil vowel signs, say).
+const wordPattern = /[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu
 
 export const wordsOf = (text: string) =>
   (text.normalize('NFC').match(wordPattern) ?? []).map((w) => w.toLowerCase().slice(0, MAX_WORD))

@@ -13,7 +13,7 @@ import { recordEvent } from '../events/service.ts'
 import { customerTickets } from '../tickets/access.ts'
 import { type Reader, type Readers, visibilitiesFor } from './access.ts'
 import { categoryTree, cursorId } from './categories.ts'
-import { canonicalLocale, searchConfigOf } from './locales.ts'
+import { canonicalLocale, loadSearchConfigs, searchConfigOf } from './locales.ts'
 import { plainText } from './markdown.ts'
 import { correctableWords, exclusionsOf, parseSearchQuery, suggestionQuery } from './search-query.ts'
 
@@ -211,6 +211,7 @@ export function createSearchService(db: Db, readers: Readers) {
     const empty = { data: [], nextCursor: null, cursors: [], fuzzy: false, locale: requested }
     if (parsed.text === null) return empty
     const text = parsed.text
+    await loadSearchConfigs(db)
     return readInWorkspace(db, reader.workspaceId, async (q) => {
       const filter = {
         categories: await filterCategories(q, reader.workspaceId, input.category),
@@ -269,6 +270,7 @@ export function createSearchService(db: Db, readers: Readers) {
     const requested = input.locale ? canonicalLocale(input.locale) : reader.defaultLocale
     const text = suggestionQuery(input.subject, input.body ?? '')
     const id = uuidv7()
+    await loadSearchConfigs(db)
     return inWorkspace(db, reader.workspaceId, async (tx) => {
       const limit = input.limit ?? 5
       const rows = text

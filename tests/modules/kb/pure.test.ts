@@ -1,0 +1,165 @@
+import fc from 'fast-check'
+import t from 'tap'
+import { pgTextArray } from '../../../src/db/raw.ts'
+import { slugify } from '../../../src/modules/kb/articles.ts'
+import { canonicalLocale } from '../../../src/modules/kb/locales.ts'
+import { plainText, renderMarkdown } from '../../../src/modules/kb/markdown.ts'
+import { highlighted } from '../../../src/modules/kb/search.ts'
+import {
+  correctableWords,
+  exclusionsOf,
+  parseSearchQuery,
+  suggestionQuery,
+} from '../../../src/modules/kb/search-query.ts'
+
+function balanced(text: string) {
+  let depth = 0
+  for (const c of text) {
+    if (c === '(') depth++
+    if (c === ')' && --depth < 0) return false
+  }
+  return depth === 0
+}
+
+t.test('search syntax becomes tsquery text that is always well formed', async (t) => {
+  t.equal(parseSearchQuery('factura envío').text, 'factura & envío')
+  t.equal(parseSearchQuery('"pedir un reembolso"').text, '(pedir <-> un <-> reembolso)')
+  t.equal(parseSearchQuery('reemb*').text, 'reemb:*')
+  t.equal(parseSearchQuery('factura -correo').text, 'factura & !correo')
+  t.equal(parseSearchQuery('envío OR devolución').text, '(envío | devolución)')
+  t.equal(parseSearchQuery('Factura ENVÍO').text, 'factura & envío', 'lower case')
+  t.equal(parseSearchQuery('e-mail').text, '(e <-> mail)', 'a hyphenated word is a phrase')
+  t.equal(parseSearchQuery('order A-1093').text, 'order & (a <-> 1093)')
+  t.equal(parseSearchQuery('-correo').text, null, 'nothing positive: nothing to search for')
+  t.equal(parseSearchQuery('¿¡!? *** ""').text, null, 'punctuation only')
+  t.equal(
+    parseSearchQuery("it's O'Reilly's").text,
+    '(it <-> s) & (o <-> reilly <-> s)',
+    'quotes never reach tsquery',
+  )
+  t.equal(exclusionsOf(parseSearchQuery('factura -correo -"envío gratis"')), '!correo & !(envío <-> gratis)')
+  t.same(correctableWords(parseSearchQuery('reembolzo de la 1093 -correo')), ['reembolzo'])
+
+  const input = fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.string({ unit: 'grapheme', maxLength: 100 }),
+    fc
+      .array(
+        fc.constantFrom(
+          '"',
+          '-',
+          '*',
+          'OR',
+          'or',
+          '|',
+          '(',
+          ')',
+          '!',
+          ':',
+          '&',
+          "'",
+          '\\',
+          'é',
+          'ñ',
+          ' ',
+          'word',
+          '٣',
+        ),
+        {
+          maxLength: 40,
+        },
+      )
+      .map((parts) => parts.join('')),
+  )
+  fc.assert(
+    fc.property(input, (q) => {
+      const { text } = parseSearchQuery(q)
+      if (text === null) return true
+      // Take away what this module writes; only words may be left.
+      const words = text
+        .replace(/ <-> | & | \| /g, ' ')
+        .replace(/:\*/g, '')
+        .replace(/[()!]/g, ' ')
+        .split(' ')
+        .filter(Boolean)
+      return (
+        balanced(text) && words.length > 0 && words.every((w) => /^[\p{L}\p{N}][\p{L}\p{M}\p{N}]*$/u.test(w))
+      )
+    }),
+    { numRuns: 2000 },
+  )
+})
+
+t.test('suggestions search any significant word of the subject and body', async (t) => {
+  t.equal(
+    suggestionQuery('Quiero un reembolso', 'me cobraron dos veces'),
+    'quiero | reembolso | cobraron | dos | veces',
+  )
+  t.equal(suggestionQuery('¿?', 'a b'), null)
+})
+
+t.test('slugs are lower-case ASCII words joined by hyphens', async (t) => {
+  t.equal(slugify('Cómo pedir un reembolso'), 'como-pedir-un-reembolso')
+  t.equal(slugify('  Çà et là ! '), 'ca-et-la')
+  t.equal(slugify('¿¡!?'), 'article')
+  fc.assert(
+    fc.property(fc.string({ maxLength: 300 }), (title) => /^[a-z0-9]+(-[a-z0-9]+)*$/.test(slugify(title))),
+    { numRuns: 1000 },
+  )
+})
+
+t.test('locales are BCP 47 tags as Intl writes them', async (t) => {
+  t.equal(canonicalLocale('pt-br'), 'pt-BR')
+  t.equal(canonicalLocale('ES'), 'es')
+  t.throws(() => canonicalLocale('not a locale'), { code: 'validation' })
+})
+
+t.test('article bodies render to HTML that cannot run script', async (t) => {
+  t.match(renderMarkdown('**bold** and [link](https://example.com)'), /<strong>bold<\/strong>/)
+  t.match(renderMarkdown('[link](https://example.com)'), /rel="nofollow noopener noreferrer"/)
+  t.notMatch(renderMarkdown('<script>alert(1)</script>'), /<script/i)
+  t.notMatch(renderMarkdown('[x](javascript:alert(1))'), /href="javascript/i)
+  t.notMatch(renderMarkdown('<img src=x onerror=alert(1)>'), /<img/i)
+  t.notMatch(renderMarkdown('![x](http://insecure.example/a.png)'), /src="http:/, 'images over https only')
+  const hostile = fc.array(
+    fc.constantFrom(
+      '<script>',
+      '</script>',
+      '<img src=x onerror=alert(1)>',
+      '[a](javascript:alert(1))',
+      '[a](JaVaScRiPt:alert(1))',
+      '![i](data:text/html,<script>)',
+      '<a href="javascript:x">',
+      '<iframe src=x>',
+      '<svg onload=x>',
+      '`code`',
+      '**',
+      '\n\n',
+      '> ',
+      '<style>',
+      'text',
+      '&lt;',
+      '"',
+      "'",
+    ),
+    { maxLength: 30 },
+  )
+  fc.assert(
+    fc.property(hostile, (parts) => {
+      const html = renderMarkdown(parts.join(''))
+      // Tags only: the same words as escaped text are harmless.
+      return !/<(script|iframe|svg|style)|<[^>]*(\son\w+=|href="\s*javascript:|src="data:)/i.test(html)
+    }),
+    { numRuns: 1000 },
+  )
+})
+
+t.test('snippets are escaped text with marks', async (t) => {
+  t.equal(highlighted('a <b> & \u0001c\u0002'), 'a &lt;b&gt; &amp; <mark>c</mark>')
+  t.equal(plainText('## Title\n\n**Bold** [link](https://x) `code`'), 'Title Bold link code')
+})
+
+t.test('text arrays reach PostgreSQL as one literal, quotes and backslashes escaped', async (t) => {
+  t.equal(pgTextArray(['a', 'b c', 'd"e', 'f\\g']), '{"a","b c","d\\"e","f\\\\g"}')
+  t.equal(pgTextArray([]), '{}')
+})
