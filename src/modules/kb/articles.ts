@@ -207,10 +207,26 @@ export function createArticlesService(db: Db, readers: Readers) {
     const { workspaceId } = reader
     let id = isUuid(ref) ? ref.toLowerCase() : undefined
     if (!id) {
+      // Among the articles the reader may see (a customer: by a published text's slug), the reader's
+      // locale first: a slug is unique per locale only.
       const hits = await q
         .select({ id: kbArticleTranslations.articleId, locale: kbArticleTranslations.locale })
         .from(kbArticleTranslations)
-        .where(and(eq(kbArticleTranslations.workspaceId, workspaceId), eq(kbArticleTranslations.slug, ref)))
+        .innerJoin(
+          kbArticles,
+          and(
+            eq(kbArticles.workspaceId, kbArticleTranslations.workspaceId),
+            eq(kbArticles.id, kbArticleTranslations.articleId),
+          ),
+        )
+        .where(
+          and(
+            readable(reader),
+            eq(kbArticleTranslations.workspaceId, workspaceId),
+            eq(kbArticleTranslations.slug, ref),
+            reader.audience === 'staff' ? undefined : gt(kbArticleTranslations.publishedVersion, 0),
+          ),
+        )
       id = (
         hits.find((h) => h.locale === locale) ??
         hits.find((h) => h.locale === reader.defaultLocale) ??
