@@ -69,21 +69,30 @@ export function parseSearchQuery(input: string): ParsedQuery {
   return { groups, text }
 }
 
-/** The words a fuzzy retry may correct: those of positive terms, long enough to have a near spelling. */
-export const correctableWords = (parsed: ParsedQuery) => [
-  ...new Set(
-    parsed.groups
-      .flat()
-      .filter((t) => !t.negated)
-      .flatMap((t) => t.words)
-      .filter((w) => w.length >= 4 && !/^\p{N}+$/u.test(w)),
-  ),
-]
-
-/** The query's exclusions (`-word`, `-"a phrase"`) alone, as `to_tsquery` text: a fuzzy retry keeps them. */
-export function exclusionsOf(parsed: ParsedQuery): string | null {
-  const negated = parsed.groups.flat().filter((t) => t.negated)
-  return negated.length === 0 ? null : negated.map(render).join(' & ')
+/**
+ * How a fuzzy retry treats the query: `words` are the plain words it may correct (whole terms of their
+ * own, letters only, four or more); everything else (phrases, prefixes, alternatives, exclusions, short
+ * words, numbers) is `kept` as it was, as `to_tsquery` text.
+ */
+export function fuzzyPlan(parsed: ParsedQuery): { words: string[]; kept: string | null } {
+  const words: string[] = []
+  const kept: string[] = []
+  for (const group of parsed.groups) {
+    const term = group[0] as SearchTerm
+    const word = term.words[0] as string
+    if (
+      group.length === 1 &&
+      term.words.length === 1 &&
+      !term.prefix &&
+      !term.negated &&
+      /^\p{L}{4,}$/u.test(word)
+    ) {
+      if (!words.includes(word)) words.push(word)
+    } else {
+      kept.push(group.length === 1 ? render(term) : `(${group.map(render).join(' | ')})`)
+    }
+  }
+  return { words, kept: kept.length === 0 ? null : kept.join(' & ') }
 }
 
 /** Significant words of a ticket being written, for suggestions: any of them may match. */

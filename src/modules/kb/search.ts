@@ -15,7 +15,7 @@ import { type Reader, type Readers, visibilitiesFor } from './access.ts'
 import { categoryTree, cursorId } from './categories.ts'
 import { canonicalLocale, loadSearchConfigs, searchConfigOf } from './locales.ts'
 import { plainText } from './markdown.ts'
-import { correctableWords, exclusionsOf, parseSearchQuery, suggestionQuery } from './search-query.ts'
+import { fuzzyPlan, parseSearchQuery, suggestionQuery } from './search-query.ts'
 
 export interface SearchInput {
   q: string
@@ -31,6 +31,8 @@ const FUZZY_BELOW = 3
 const CORRECTIONS_PER_WORD = 3
 const MARK_OPEN = '\u0001'
 const MARK_CLOSE = '\u0002'
+/** The two characters that stand for marks in headlines, blanked in the texts first so none can be forged. */
+const MARKS = MARK_OPEN + MARK_CLOSE
 const HEADLINE_TITLE = `HighlightAll=true, StartSel=${MARK_OPEN}, StopSel=${MARK_CLOSE}`
 const HEADLINE_BODY = `MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … ", StartSel=${MARK_OPEN}, StopSel=${MARK_CLOSE}`
 
@@ -95,12 +97,14 @@ async function searchPage(
   const rankQuery = fallback
     ? sql`case when t.locale = ${primary.locale} then ${primary.query} else ${fallback.query} end`
     : primary.query
+  // querytree() is 'T' for a query left with exclusions only (its words were stop words): such a query
+  // would match every text without them, so it matches nothing.
   const matches = fallback
-    ? sql`((t.locale = ${primary.locale} and t.search_vector @@ ${primary.query})
-        or (t.locale = ${fallback.locale} and t.search_vector @@ ${fallback.query}
+    ? sql`((t.locale = ${primary.locale} and t.search_vector @@ ${primary.query} and querytree(${primary.query}) <> 'T')
+        or (t.locale = ${fallback.locale} and t.search_vector @@ ${fallback.query} and querytree(${fallback.query}) <> 'T'
             and not exists (select 1 from kb_article_translations o where o.workspace_id = t.workspace_id
               and o.article_id = t.article_id and o.locale = ${primary.locale} and o.published_version > 0)))`
-    : sql`(t.locale = ${primary.locale} and t.search_vector @@ ${primary.query})`
+    : sql`(t.locale = ${primary.locale} and t.search_vector @@ ${primary.query} and querytree(${primary.query}) <> 'T')`
   const limit = sql.raw(String(Math.trunc(page.limit) + 1))
   return rowsOf<HitRow>(
     q,
@@ -120,8 +124,8 @@ async function searchPage(
           limit ${limit}
         )
         select p.article_id, p.locale, p.rank::text as rank, a.category_id, a.visibility, a.tags, t.slug, t.title,
-          ts_headline(t.search_config, t.title, ${rankQuery}, ${HEADLINE_TITLE}) as title_hl,
-          ts_headline(t.search_config, t.body, ${rankQuery}, ${HEADLINE_BODY}) as snippet
+          ts_headline(t.search_config, translate(t.title, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_TITLE}) as title_hl,
+          ts_headline(t.search_config, translate(t.body, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_BODY}) as snippet
         from page p
         join kb_article_translations t on t.workspace_id = ${reader.workspaceId} and t.article_id = p.article_id and t.locale = p.locale
         join kb_articles a on a.workspace_id = ${reader.workspaceId} and a.id = p.article_id
@@ -130,41 +134,54 @@ async function searchPage(
 }
 
 /**
- * Near spellings of the query's words among the words of published texts (`kb_search_terms`, by
- * trigram similarity), as a tsquery that wants, for each word that has any, one of them. Words with
- * none are dropped: the retry is for finding something.
+ * The query again with near spellings (`kb_search_terms`, by trigram similarity) in place of the words
+ * no published text has: each such word becomes "any of its near spellings", and is dropped when it has
+ * none. Words the texts have, and phrases, prefixes, alternatives and exclusions, stay as they were.
+ * Null when there is nothing to correct.
  */
 async function fuzzyQuery(
   q: Executor,
   workspaceId: string,
   config: string,
-  words: string[],
-  exclusions: string | null,
+  plan: { words: string[]; kept: string | null },
 ): Promise<SQL | null> {
-  if (words.length === 0) return null
-  const rows = await rowsOf<{ word: string; term: string }>(
+  if (plan.words.length === 0) return null
+  const rows = await rowsOf<{ word: string; lexeme: string | null; known: boolean; term: string | null }>(
     q,
-    sql`select w.word, c.term
-        from unnest(${pgTextArray(words)}::text[]) as w(word)
+    sql`select w.word, l.lexeme,
+          exists (select 1 from kb_search_terms k where k.workspace_id = ${workspaceId}
+                  and k.config = ${config} and k.term = l.lexeme) as known,
+          c.term
+        from unnest(${pgTextArray(plan.words)}::text[]) as w(word)
         cross join lateral (select (tsvector_to_array(to_tsvector(${config}::regconfig, w.word)))[1] as lexeme) l
-        cross join lateral (
+        left join lateral (
           select k.term from kb_search_terms k
           where k.workspace_id = ${workspaceId} and k.config = ${config} and k.term % l.lexeme
           order by similarity(k.term, l.lexeme) desc, k.term
           limit ${sql.raw(String(CORRECTIONS_PER_WORD))}
-        ) c`,
+        ) c on true`,
   )
-  const groups = words
-    .map((word) =>
-      rows
-        .filter((r) => r.word === word && /^[\p{L}]+$/u.test(r.term))
-        .map((r) => `'${r.term}'`)
-        .join(' | '),
-    )
-    .filter((group) => group.length > 0)
-  if (groups.length === 0) return null
-  const corrected = sql`${groups.map((g) => `(${g})`).join(' & ')}::tsquery`
-  return exclusions ? sql`(${corrected} && to_tsquery(${config}::regconfig, ${exclusions}))` : corrected
+  const lexeme = (term: string) => `'${term}'`
+  const parts: string[] = []
+  let corrected = false
+  for (const word of plan.words) {
+    const found = rows.filter((r) => r.word === word)
+    const first = found[0]
+    // A stop word is no part of the query either way.
+    if (!first?.lexeme) continue
+    if (first.known || !/^\p{L}+$/u.test(first.lexeme)) {
+      parts.push(lexeme(first.lexeme))
+      continue
+    }
+    const near = found.map((r) => r.term).filter((t): t is string => t !== null && /^\p{L}+$/u.test(t))
+    if (near.length > 0) {
+      parts.push(`(${near.map(lexeme).join(' | ')})`)
+      corrected = true
+    }
+  }
+  if (!corrected) return null
+  const words = sql`${parts.join(' & ')}::tsquery`
+  return plan.kept ? sql`(${words} && to_tsquery(${config}::regconfig, ${plan.kept}))` : words
 }
 
 async function localeQueries(db: Db, reader: Reader, requested: string, text: string) {
@@ -202,11 +219,11 @@ export function createSearchService(db: Db, readers: Readers) {
     let after: { rank: string; id: string } | undefined
     if (input.cursor) {
       const [m, rank, id] = decodeCursor(input.cursor, 3)
-      if ((m !== 'exact' && m !== 'fuzzy') || typeof rank !== 'string' || !/^[0-9.e+-]{1,32}$/i.test(rank)) {
-        decodeCursor('', 3)
-      }
+      // A score is a float4 PostgreSQL gave: anything else is a forged cursor.
+      const score = typeof rank === 'string' && rank.length <= 32 ? Math.fround(Number(rank)) : Number.NaN
+      if ((m !== 'exact' && m !== 'fuzzy') || !Number.isFinite(score) || score < 0) decodeCursor('', 3)
       mode = m as 'exact' | 'fuzzy'
-      after = { rank: rank as string, id: cursorId(id) }
+      after = { rank: String(score), id: cursorId(id) }
     }
     const empty = { data: [], nextCursor: null, cursors: [], fuzzy: false, locale: requested }
     if (parsed.text === null) return empty
@@ -223,11 +240,10 @@ export function createSearchService(db: Db, readers: Readers) {
       let rows: HitRow[] = []
       if (mode === 'exact') rows = await run(exact)
       if (mode === 'fuzzy' || (!after && rows.length < FUZZY_BELOW)) {
-        const words = correctableWords(parsed)
-        const exclusions = exclusionsOf(parsed)
-        const primary = await fuzzyQuery(q, reader.workspaceId, exact.primary.config, words, exclusions)
+        const plan = fuzzyPlan(parsed)
+        const primary = await fuzzyQuery(q, reader.workspaceId, exact.primary.config, plan)
         const fallback = exact.fallback
-          ? await fuzzyQuery(q, reader.workspaceId, exact.fallback.config, words, exclusions)
+          ? await fuzzyQuery(q, reader.workspaceId, exact.fallback.config, plan)
           : null
         if (primary || fallback) {
           const nothing = sql`''::tsquery`

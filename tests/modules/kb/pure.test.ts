@@ -5,12 +5,7 @@ import { slugify } from '../../../src/modules/kb/articles.ts'
 import { canonicalLocale } from '../../../src/modules/kb/locales.ts'
 import { plainText, renderMarkdown } from '../../../src/modules/kb/markdown.ts'
 import { highlighted } from '../../../src/modules/kb/search.ts'
-import {
-  correctableWords,
-  exclusionsOf,
-  parseSearchQuery,
-  suggestionQuery,
-} from '../../../src/modules/kb/search-query.ts'
+import { fuzzyPlan, parseSearchQuery, suggestionQuery } from '../../../src/modules/kb/search-query.ts'
 
 function balanced(text: string) {
   let depth = 0
@@ -37,8 +32,11 @@ t.test('search syntax becomes tsquery text that is always well formed', async (t
     '(it <-> s) & (o <-> reilly <-> s)',
     'quotes never reach tsquery',
   )
-  t.equal(exclusionsOf(parseSearchQuery('factura -correo -"envío gratis"')), '!correo & !(envío <-> gratis)')
-  t.same(correctableWords(parseSearchQuery('reembolzo de la 1093 -correo')), ['reembolzo'])
+  t.same(fuzzyPlan(parseSearchQuery('reembolzo de la a1093 -correo "envío gratis" reemb* x OR y')), {
+    words: ['reembolzo'],
+    kept: 'de & la & a1093 & !correo & (envío <-> gratis) & reemb:* & (x | y)',
+  })
+  t.same(fuzzyPlan(parseSearchQuery('"pedir reembolso"')), { words: [], kept: '(pedir <-> reembolso)' })
 
   const input = fc.oneof(
     fc.string({ maxLength: 200 }),
