@@ -112,7 +112,7 @@ async function runOnce(
   )
   try {
     return await inAmbientTransaction(db, async (tx) => {
-      const payload = await handler(request, reply)
+      const payload = await responseOf(handler, request, reply)
       const body = typeof payload === 'string' ? payload : String(reply.serialize(payload))
       const headers: Record<string, string> = {}
       for (const name of REPLAYED_HEADERS) {
@@ -140,6 +140,33 @@ async function runOnce(
     // Nothing was committed: release the key so the client can retry it.
     await db.delete(idempotencyKeys).where(ours)
     throw error
+  }
+}
+
+/** What a held-back `reply.send` returns: not the reply, which is a thenable that settles once sent. */
+const HELD = Object.freeze({ held: true })
+
+/**
+ * What the handler answers, whether it returns the payload or hands it to `reply.send`: the response
+ * must not leave before the transaction that stores it commits, so a `send` is held back and its
+ * payload taken instead.
+ */
+async function responseOf(
+  handler: (request: FastifyRequest, reply: FastifyReply) => unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
+  let sent: { payload: unknown } | undefined
+  const send = reply.send
+  reply.send = ((payload?: unknown) => {
+    sent = { payload }
+    return HELD
+  }) as unknown as FastifyReply['send']
+  try {
+    const returned = await handler(request, reply)
+    return sent && (returned === HELD || returned === undefined) ? sent.payload : returned
+  } finally {
+    reply.send = send
   }
 }
 

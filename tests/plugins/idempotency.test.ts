@@ -196,3 +196,29 @@ t.test(
     )
   },
 )
+
+t.test('routes that answer through reply.send are replayed too, and their work is kept', async (t) => {
+  // Contacts, departments and the knowledge base answer with `reply.code(201).send(x)`: the response
+  // must wait for the transaction that stores it, and the resource must exist once.
+  const ws = await ctx.createWorkspace()
+  const headers = { 'idempotency-key': 'contact-once' }
+  const body = { email: 'once@example.com', name: 'Once' }
+  const first = await ws.api.post('/v1/contacts', body, headers)
+  t.equal(first.status, 201, first.text)
+  t.equal(
+    (await ws.api.get(`/v1/contacts/${first.body.id}`)).status,
+    200,
+    'the contact the 201 announced exists',
+  )
+  const retry = await ws.api.post('/v1/contacts', body, headers)
+  t.equal(retry.status, 201)
+  t.equal(retry.headers['idempotent-replayed'], 'true')
+  t.equal(retry.text, first.text)
+  t.equal(retry.headers.location, first.headers.location)
+  const department = { name: 'Once', slug: 'once' }
+  const created = await ws.api.post('/v1/departments', department, { 'idempotency-key': 'department-once' })
+  const again = await ws.api.post('/v1/departments', department, { 'idempotency-key': 'department-once' })
+  t.equal(created.status, 201, created.text)
+  t.equal(again.headers['idempotent-replayed'], 'true')
+  t.equal(again.body.id, created.body.id)
+})

@@ -3,6 +3,7 @@ import type { Actor } from '../../auth/actor.ts'
 import { authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { type ArticleVisibility, workspaces } from '../../db/schema/index.ts'
+import { currentExecutor } from '../../db/transaction.ts'
 import { problem } from '../../lib/problem.ts'
 import type { WorkspaceSettings } from '../workspaces/service.ts'
 
@@ -54,7 +55,7 @@ export function createReaders(db: Db, settings: (workspaceId: string) => Promise
       const key = workspaceSlug.toLowerCase()
       let held = bySlug.get(key)
       if (!held || held.until <= Date.now()) {
-        const [row] = await db
+        const [row] = await currentExecutor(db)
           .select({ id: workspaces.id })
           .from(workspaces)
           .where(sql`${workspaces.slug} = ${key}`)

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
 import { rowsOf } from '../../db/raw.ts'
+import { currentExecutor } from '../../db/transaction.ts'
 import { invalid } from '../../lib/problem.ts'
 
 /** `es`, `pt-BR`, `zh-Hant-TW`: a BCP 47 tag as Intl writes it, or a 400 naming the field. */
@@ -53,15 +54,15 @@ const stemmers: Record<string, string> = {
 const available = new WeakMap<Db, Promise<Set<string>>>()
 
 /**
- * The `kb_*` configurations this server has, read once per database. Callers load them before they
- * open a transaction: on embedded PGlite, with its one connection, a read outside a transaction that is
- * open would wait for it forever.
+ * The `kb_*` configurations this server has, read once per database: before the caller opens a
+ * transaction, or in the ambient one of an idempotent request (on embedded PGlite, with its one
+ * connection, a read outside an open transaction would wait for it forever).
  */
 export function loadSearchConfigs(db: Db): Promise<Set<string>> {
   let configs = available.get(db)
   if (!configs) {
     configs = rowsOf<{ cfgname: string }>(
-      db,
+      currentExecutor(db),
       sql`select cfgname from pg_ts_config where cfgname like 'kb\_%'`,
     ).then((rows) => new Set(rows.map((r) => r.cfgname)))
     available.set(db, configs)

@@ -77,7 +77,8 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
     async settings(workspaceId: string): Promise<WorkspaceSettings> {
       const cached = settingsCache.get(workspaceId)
       if (cached && cached.until > Date.now()) return cached.settings
-      const [row] = await db
+      // In an idempotent request's transaction when there is one (embedded PGlite has one connection).
+      const [row] = await currentExecutor(db)
         .select({ settings: workspaces.settings })
         .from(workspaces)
         .where(eq(workspaces.id, workspaceId))
