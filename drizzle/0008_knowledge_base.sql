@@ -220,3 +220,68 @@ ALTER TABLE "kb_ticket_articles" ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "tenant_isolation" ON "kb_ticket_articles" TO atiende_tenant
   USING ("workspace_id" = nullif(current_setting('atiende.workspace_id', true), '')::uuid)
   WITH CHECK ("workspace_id" = nullif(current_setting('atiende.workspace_id', true), '')::uuid);
+--> statement-breakpoint
+-- Search runs through these two functions, as the tables' owner, for one reason: row-level security
+-- lets no condition that is not LEAKPROOF run before its policy, and neither `@@` (full text) nor `%`
+-- (trigram similarity) is, so under the tenant role neither GIN index could ever be used and every
+-- search would read every text. Each function confines itself to the workspace the calling
+-- transaction is bound to (the setting the policies read), so isolation holds as under the policies;
+-- the callers then read the rows they return under the policies as usual.
+CREATE FUNCTION kb_search_page(
+  p_visibilities text[], p_categories uuid[], p_tags text[],
+  p_locale text, p_query tsquery, p_fallback_locale text, p_fallback_query tsquery,
+  p_after_rank real, p_after_id uuid, p_limit integer
+) RETURNS TABLE (article_id uuid, locale text, rank real)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+  with hits as (
+    select t.article_id, t.locale,
+      ts_rank(t.search_vector, case when t.locale = p_locale then p_query else p_fallback_query end, 1) as rank
+    from kb_article_translations t
+    join kb_articles a on a.workspace_id = t.workspace_id and a.id = t.article_id
+    where t.workspace_id = nullif(current_setting('atiende.workspace_id', true), '')::uuid
+      and t.published_version > 0
+      and a.archived_at is null and a.visibility = any(p_visibilities)
+      and (p_categories is null or a.category_id = any(p_categories))
+      and (p_tags is null or a.tags && p_tags)
+      and ((t.locale = p_locale and t.search_vector @@ p_query and querytree(p_query) <> 'T')
+        or (t.locale = p_fallback_locale and t.search_vector @@ p_fallback_query
+            and querytree(p_fallback_query) <> 'T'
+            and not exists (select 1 from kb_article_translations o
+                            where o.workspace_id = t.workspace_id and o.article_id = t.article_id
+                              and o.locale = p_locale and o.published_version > 0)))
+  )
+  select hits.article_id, hits.locale, hits.rank from hits
+  where p_after_id is null or hits.rank < p_after_rank
+     or (hits.rank = p_after_rank and hits.article_id > p_after_id)
+  order by hits.rank desc, hits.article_id
+  limit p_limit
+$$;
+--> statement-breakpoint
+CREATE FUNCTION kb_near_terms(p_config text, p_words text[], p_per_word integer)
+RETURNS TABLE (word text, lexeme text, known boolean, term text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+  select w.word, l.lexeme,
+    exists (select 1 from kb_search_terms k
+            where k.workspace_id = nullif(current_setting('atiende.workspace_id', true), '')::uuid
+              and k.config = p_config and k.term = l.lexeme) as known,
+    c.term
+  from unnest(p_words) as w(word)
+  cross join lateral (select (tsvector_to_array(to_tsvector(p_config::regconfig, w.word)))[1] as lexeme) l
+  left join lateral (
+    select k.term from kb_search_terms k
+    where k.workspace_id = nullif(current_setting('atiende.workspace_id', true), '')::uuid
+      and k.config = p_config and k.term % l.lexeme
+    order by similarity(k.term, l.lexeme) desc, k.term
+    limit p_per_word
+  ) c on true
+$$;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION kb_search_page(text[], uuid[], text[], text, tsquery, text, tsquery, real, uuid, integer) FROM PUBLIC;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION kb_near_terms(text, text[], integer) FROM PUBLIC;
+--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION kb_search_page(text[], uuid[], text[], text, tsquery, text, tsquery, real, uuid, integer) TO atiende_tenant;
+--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION kb_near_terms(text, text[], integer) TO atiende_tenant;

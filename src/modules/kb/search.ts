@@ -97,36 +97,22 @@ async function searchPage(
   const rankQuery = fallback
     ? sql`case when t.locale = ${primary.locale} then ${primary.query} else ${fallback.query} end`
     : primary.query
-  // querytree() is 'T' for a query left with exclusions only (its words were stop words): such a query
-  // would match every text without them, so it matches nothing.
-  const matches = fallback
-    ? sql`((t.locale = ${primary.locale} and t.search_vector @@ ${primary.query} and querytree(${primary.query}) <> 'T')
-        or (t.locale = ${fallback.locale} and t.search_vector @@ ${fallback.query} and querytree(${fallback.query}) <> 'T'
-            and not exists (select 1 from kb_article_translations o where o.workspace_id = t.workspace_id
-              and o.article_id = t.article_id and o.locale = ${primary.locale} and o.published_version > 0)))`
-    : sql`(t.locale = ${primary.locale} and t.search_vector @@ ${primary.query} and querytree(${primary.query}) <> 'T')`
-  const limit = sql.raw(String(Math.trunc(page.limit) + 1))
+  // The matching page comes from kb_search_page (migration 0008), which can use the GIN index where a
+  // query under the tenant policies cannot; its rows are then read under the policies.
   return rowsOf<HitRow>(
     q,
-    sql`with hits as (
-          select t.article_id, t.locale, ts_rank(t.search_vector, ${rankQuery}, 1) as rank
-          from kb_article_translations t
-          join kb_articles a on a.workspace_id = t.workspace_id and a.id = t.article_id
-          where t.workspace_id = ${reader.workspaceId} and t.published_version > 0
-            and a.archived_at is null and a.visibility = any(${pgTextArray(visibilitiesFor(reader.audience))}::text[])
-            ${filter.categories ? sql`and a.category_id = any(${pgTextArray(filter.categories)}::uuid[])` : sql``}
-            ${filter.tags?.length ? sql`and a.tags && ${pgTextArray(filter.tags)}::text[]` : sql``}
-            and ${matches}
-        ), page as (
-          select * from hits
-          ${page.after ? sql`where rank < ${page.after.rank}::real or (rank = ${page.after.rank}::real and article_id > ${page.after.id}::uuid)` : sql``}
-          order by rank desc, article_id
-          limit ${limit}
-        )
-        select p.article_id, p.locale, p.rank::text as rank, a.category_id, a.visibility, a.tags, t.slug, t.title,
+    sql`select p.article_id, p.locale, p.rank::text as rank, a.category_id, a.visibility, a.tags, t.slug, t.title,
           ts_headline(t.search_config, translate(t.title, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_TITLE}) as title_hl,
           ts_headline(t.search_config, translate(t.body, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_BODY}) as snippet
-        from page p
+        from kb_search_page(
+          ${pgTextArray(visibilitiesFor(reader.audience))}::text[],
+          ${filter.categories ? pgTextArray(filter.categories) : null}::uuid[],
+          ${filter.tags?.length ? pgTextArray(filter.tags) : null}::text[],
+          ${primary.locale}::text, ${primary.query},
+          ${fallback?.locale ?? null}::text, ${fallback ? fallback.query : sql`null::tsquery`},
+          ${page.after?.rank ?? null}::real, ${page.after?.id ?? null}::uuid,
+          ${Math.trunc(page.limit) + 1}::integer
+        ) p
         join kb_article_translations t on t.workspace_id = ${reader.workspaceId} and t.article_id = p.article_id and t.locale = p.locale
         join kb_articles a on a.workspace_id = ${reader.workspaceId} and a.id = p.article_id
         order by p.rank desc, p.article_id`,
@@ -141,25 +127,14 @@ async function searchPage(
  */
 async function fuzzyQuery(
   q: Executor,
-  workspaceId: string,
   config: string,
   plan: { words: string[]; kept: string | null },
 ): Promise<SQL | null> {
   if (plan.words.length === 0) return null
   const rows = await rowsOf<{ word: string; lexeme: string | null; known: boolean; term: string | null }>(
     q,
-    sql`select w.word, l.lexeme,
-          exists (select 1 from kb_search_terms k where k.workspace_id = ${workspaceId}
-                  and k.config = ${config} and k.term = l.lexeme) as known,
-          c.term
-        from unnest(${pgTextArray(plan.words)}::text[]) as w(word)
-        cross join lateral (select (tsvector_to_array(to_tsvector(${config}::regconfig, w.word)))[1] as lexeme) l
-        left join lateral (
-          select k.term from kb_search_terms k
-          where k.workspace_id = ${workspaceId} and k.config = ${config} and k.term % l.lexeme
-          order by similarity(k.term, l.lexeme) desc, k.term
-          limit ${sql.raw(String(CORRECTIONS_PER_WORD))}
-        ) c on true`,
+    sql`select word, lexeme, known, term
+        from kb_near_terms(${config}::text, ${pgTextArray(plan.words)}::text[], ${CORRECTIONS_PER_WORD}::integer)`,
   )
   const lexeme = (term: string) => `'${term}'`
   const parts: string[] = []
@@ -241,10 +216,8 @@ export function createSearchService(db: Db, readers: Readers) {
       if (mode === 'exact') rows = await run(exact)
       if (mode === 'fuzzy' || (!after && rows.length < FUZZY_BELOW)) {
         const plan = fuzzyPlan(parsed)
-        const primary = await fuzzyQuery(q, reader.workspaceId, exact.primary.config, plan)
-        const fallback = exact.fallback
-          ? await fuzzyQuery(q, reader.workspaceId, exact.fallback.config, plan)
-          : null
+        const primary = await fuzzyQuery(q, exact.primary.config, plan)
+        const fallback = exact.fallback ? await fuzzyQuery(q, exact.fallback.config, plan) : null
         if (primary || fallback) {
           const nothing = sql`''::tsquery`
           const fuzzyRows = await run({
