@@ -205,3 +205,31 @@ t.test('a tenant connection stays bound between requests of its workspace, error
     t.equal(bindings(), 1, 'another workspace rebinds it')
   }
 })
+
+t.test('the search functions that run as the owner answer only for the bound workspace', async (t) => {
+  // kb_search_page and kb_near_terms bypass the policies (to use their GIN indexes), so they must
+  // confine themselves: the same article of A, searched bound to A, bound to B, and unbound.
+  const category = await a.api.post('/v1/kb/categories', {
+    translations: [{ locale: 'en', name: 'Help', slug: 'help' }],
+  })
+  const article = await a.api.post('/v1/kb/articles', {
+    categoryId: category.body.id,
+    visibility: 'public',
+    publish: true,
+    translations: [{ locale: 'en', title: 'Refund policy', body: 'Refunds take five days.' }],
+  })
+  t.equal(article.status, 201, article.text)
+  const page = sql`select article_id from kb_search_page('{public}', null, null, 'en',
+    to_tsquery('kb_english', 'refund'), null, null, null, null, 10)`
+  const near = sql`select term from kb_near_terms('kb_english', '{refnds}', 3) where term is not null`
+  const asA = await inWorkspace(db, a.id, (tx) => rowsOf<{ article_id: string }>(tx, page))
+  t.same(
+    asA.map((r) => r.article_id),
+    [article.body.id],
+    'bound to A: found',
+  )
+  t.ok((await inWorkspace(db, a.id, (tx) => rowsOf(tx, near))).length > 0, 'bound to A: near spellings')
+  t.same(await inWorkspace(db, b.id, (tx) => rowsOf(tx, page)), [], 'bound to B: nothing of A')
+  t.same(await inWorkspace(db, b.id, (tx) => rowsOf(tx, near)), [], "bound to B: none of A's words")
+  t.same(await rowsOf(db, page), [], 'unbound: nothing')
+})
