@@ -1,6 +1,7 @@
 import type { ErrorObject } from 'ajv'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { databaseUnavailable } from '../db/errors.ts'
 import {
   inputRefusedByDatabase,
   isProblem,
@@ -29,6 +30,11 @@ function toProblem(error: FastifyError): Problem | null {
   if (error.validation) return fromValidation(error)
   const refused = inputRefusedByDatabase(error)
   if (refused) return refused
+  if (databaseUnavailable(error)) {
+    return new Problem('unavailable', 'The database is busy or out of reach; retry shortly.', {
+      headers: { 'retry-after': '1' },
+    })
+  }
   const code = error.code ? fastifyCodes[error.code] : undefined
   if (code) return new Problem(code, error.message)
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {

@@ -1,6 +1,9 @@
 import fc from 'fast-check'
+import Fastify from 'fastify'
 import t from 'tap'
+import errors from '../../src/plugins/errors.ts'
 import { renderOpenApi } from '../../src/plugins/openapi.ts'
+import routeRegistry from '../../src/plugins/route-registry.ts'
 import { buildTestApp, PLATFORM_TOKEN, ticketBody } from '../helpers/app.ts'
 
 const ctx = await buildTestApp(t)
@@ -184,5 +187,39 @@ t.test('no malformed request to any documented operation answers 5xx', async (t)
   t.ok(
     requests >= operations.length * 25,
     `${requests} malformed requests over ${operations.length} operations`,
+  )
+})
+
+t.test('a database out of reach or out of connections is 503 with Retry-After, not 500', async (t) => {
+  // The errors plugin alone, on routes that fail the way pg and drizzle do.
+  const app = Fastify({ logger: false })
+  await app.register(routeRegistry)
+  await app.register(errors)
+  const unavailable = [
+    Object.assign(new Error('too many clients'), { code: '53300' }),
+    Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    new Error('timeout exceeded when trying to connect'),
+    new Error('Failed query', { cause: Object.assign(new Error('terminating'), { code: '57P01' }) }),
+  ]
+  unavailable.forEach((error, i) =>
+    app.get(`/v1/unavailable/${i}`, async () => {
+      throw error
+    }),
+  )
+  app.get('/v1/broken', async () => {
+    throw new Error('a bug')
+  })
+  t.teardown(() => app.close())
+  for (const [i] of unavailable.entries()) {
+    const res = await app.inject({ method: 'GET', url: `/v1/unavailable/${i}` })
+    t.equal(res.statusCode, 503, `${i}: ${res.body}`)
+    t.equal(JSON.parse(res.body).code, 'unavailable')
+    t.equal(res.headers['retry-after'], '1')
+  }
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/v1/broken' })).statusCode,
+    500,
+    'anything else is still a 500',
   )
 })
