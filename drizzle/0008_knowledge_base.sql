@@ -232,30 +232,42 @@ CREATE FUNCTION kb_search_page(
   p_locale text, p_query tsquery, p_fallback_locale text, p_fallback_query tsquery,
   p_after_rank real, p_after_id uuid, p_limit integer
 ) RETURNS TABLE (article_id uuid, locale text, rank real)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
 AS $$
-  with hits as (
-    select t.article_id, t.locale,
-      ts_rank(t.search_vector, case when t.locale = p_locale then p_query else p_fallback_query end, 1) as rank
-    from kb_article_translations t
-    join kb_articles a on a.workspace_id = t.workspace_id and a.id = t.article_id
-    where t.workspace_id = nullif(current_setting('atiende.workspace_id', true), '')::uuid
-      and t.published_version > 0
-      and a.archived_at is null and a.visibility = any(p_visibilities)
-      and (p_categories is null or a.category_id = any(p_categories))
-      and (p_tags is null or a.tags && p_tags)
-      and ((t.locale = p_locale and t.search_vector @@ p_query and querytree(p_query) <> 'T')
-        or (t.locale = p_fallback_locale and t.search_vector @@ p_fallback_query
-            and querytree(p_fallback_query) <> 'T'
-            and not exists (select 1 from kb_article_translations o
-                            where o.workspace_id = t.workspace_id and o.article_id = t.article_id
-                              and o.locale = p_locale and o.published_version > 0)))
-  )
-  select hits.article_id, hits.locale, hits.rank from hits
-  where p_after_id is null or hits.rank < p_after_rank
-     or (hits.rank = p_after_rank and hits.article_id > p_after_id)
-  order by hits.rank desc, hits.article_id
-  limit p_limit
+DECLARE
+  bound uuid := nullif(current_setting('atiende.workspace_id', true), '')::uuid;
+BEGIN
+  IF bound IS NULL THEN
+    RETURN;
+  END IF;
+  -- Built for the filters given and planned for these values on every call (EXECUTE): a generic plan
+  -- for every combination of optional filters estimates badly and walks all articles.
+  RETURN QUERY EXECUTE format($query$
+    with hits as (
+      select t.article_id, t.locale,
+        ts_rank(t.search_vector, case when t.locale = $4 then $5 else $7 end, 1) as rank
+      from kb_article_translations t
+      join kb_articles a on a.workspace_id = t.workspace_id and a.id = t.article_id
+      where t.workspace_id = $11 and t.published_version > 0
+        and a.archived_at is null and a.visibility = any($1) %s %s
+        and ((t.locale = $4 and t.search_vector @@ $5 and querytree($5) <> 'T') %s)
+    )
+    select hits.article_id, hits.locale, hits.rank from hits %s
+    order by hits.rank desc, hits.article_id
+    limit $10
+    $query$,
+    CASE WHEN p_categories IS NULL THEN '' ELSE 'and a.category_id = any($2)' END,
+    CASE WHEN p_tags IS NULL THEN '' ELSE 'and a.tags && $3' END,
+    CASE WHEN p_fallback_locale IS NULL THEN '' ELSE
+      'or (t.locale = $6 and t.search_vector @@ $7 and querytree($7) <> ''T''
+           and not exists (select 1 from kb_article_translations o
+                           where o.workspace_id = t.workspace_id and o.article_id = t.article_id
+                             and o.locale = $4 and o.published_version > 0))' END,
+    CASE WHEN p_after_id IS NULL THEN '' ELSE
+      'where hits.rank < $8 or (hits.rank = $8 and hits.article_id > $9)' END)
+  USING p_visibilities, p_categories, p_tags, p_locale, p_query, p_fallback_locale, p_fallback_query,
+    p_after_rank, p_after_id, p_limit, bound;
+END
 $$;
 --> statement-breakpoint
 CREATE FUNCTION kb_near_terms(p_config text, p_words text[], p_per_word integer)
