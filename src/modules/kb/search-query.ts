@@ -95,10 +95,9 @@ export function fuzzyPlan(parsed: ParsedQuery): { words: string[]; kept: string 
   return { words, kept: kept.length === 0 ? null : kept.join(' & ') }
 }
 
-/** Significant words of a ticket being written, for suggestions: any of them may match. */
-export function suggestionQuery(subject: string, body: string): string | null {
-  const words = [...new Set([...wordsOf(subject), ...wordsOf(body.slice(0, 4000))])]
+/** The words of a ticket being written, for suggestions (the subject first, the body's start after). */
+export function suggestionWords(subject: string, body: string): string[] {
+  return [...new Set([...wordsOf(subject), ...wordsOf(body.slice(0, 4000))])]
     .filter((w) => w.length >= 3)
-    .slice(0, 40)
-  return words.length === 0 ? null : words.join(' | ')
+    .slice(0, 60)
 }

@@ -15,7 +15,7 @@ import { type Reader, type Readers, visibilitiesFor } from './access.ts'
 import { categoryTree, cursorId } from './categories.ts'
 import { canonicalLocale, loadSearchConfigs, searchConfigOf } from './locales.ts'
 import { plainText } from './markdown.ts'
-import { fuzzyPlan, parseSearchQuery, suggestionQuery } from './search-query.ts'
+import { fuzzyPlan, parseSearchQuery, suggestionWords } from './search-query.ts'
 
 export interface SearchInput {
   q: string
@@ -159,6 +159,51 @@ async function fuzzyQuery(
   return plan.kept ? sql`(${words} && to_tsquery(${config}::regconfig, ${plan.kept}))` : words
 }
 
+/**
+ * How many texts a suggestion may have to rank, as a share of them all: the ticket's rarest words are
+ * taken while their estimated matches stay under it (always one word, at most eight).
+ */
+const SUGGESTION_CANDIDATE_SHARE = 0.03
+const DISTINCTIVE_WORDS = 8
+
+/**
+ * A ticket's words as a query any of them may match, keeping its most distinctive ones, as "more like
+ * this" searches do: a word most texts have ("pedido", "ayuda") says little about which article fits
+ * and would make nearly every article a candidate to rank. How common each word is comes from the
+ * statistics PostgreSQL keeps of the search vectors (their most common lexemes; a word not among them
+ * is rarer than all of them).
+ */
+async function distinctiveQuery(q: Executor, config: string, words: string[]): Promise<SQL | null> {
+  if (words.length === 0) return null
+  const rows = await rowsOf<{ lexeme: string; position: number; freq: number | null }>(
+    q,
+    sql`select l.lexeme, l.positions[1] as position, c.freq::float8 as freq
+        from unnest(to_tsvector(${config}::regconfig, ${words.join(' ')})) as l
+        left join (
+          select e.lexeme, e.freq from pg_stats s,
+            unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as e(lexeme, freq)
+          where s.schemaname = 'public' and s.tablename = 'kb_article_translations' and s.attname = 'search_vector'
+        ) c on c.lexeme = l.lexeme`,
+  )
+  const ranked = rows
+    .filter((r) => /^\p{L}+$/u.test(r.lexeme))
+    // Rarest first; among equals (no statistics yet, in a young knowledge base), the subject's words first.
+    .sort((a, b) => (a.freq ?? 0) - (b.freq ?? 0) || a.position - b.position)
+  const chosen: typeof ranked = []
+  let share = 0
+  for (const row of ranked) {
+    if (
+      chosen.length > 0 &&
+      (share + (row.freq ?? 0) > SUGGESTION_CANDIDATE_SHARE || chosen.length === DISTINCTIVE_WORDS)
+    )
+      break
+    chosen.push(row)
+    share += row.freq ?? 0
+  }
+  if (chosen.length === 0) return null
+  return sql`${chosen.map((r) => `'${r.lexeme}'`).join(' | ')}::tsquery`
+}
+
 async function localeQueries(db: Db, reader: Reader, requested: string, text: string) {
   const primaryConfig = await searchConfigOf(db, requested)
   const primary = {
@@ -257,16 +302,32 @@ export function createSearchService(db: Db, readers: Readers) {
     },
   ) {
     const requested = input.locale ? canonicalLocale(input.locale) : reader.defaultLocale
-    const text = suggestionQuery(input.subject, input.body ?? '')
+    const words = suggestionWords(input.subject, input.body ?? '')
     const id = uuidv7()
     await loadSearchConfigs(db)
     return inWorkspace(db, reader.workspaceId, async (tx) => {
       const limit = input.limit ?? 5
-      const rows = text
-        ? (
-            await searchPage(tx, reader, await localeQueries(db, reader, requested, text), {}, { limit })
-          ).slice(0, limit)
-        : []
+      const configs = await localeQueries(db, reader, requested, '')
+      const primary = await distinctiveQuery(tx, configs.primary.config, words)
+      const fallback = configs.fallback ? await distinctiveQuery(tx, configs.fallback.config, words) : null
+      const nothing = sql`''::tsquery`
+      const rows =
+        primary || fallback
+          ? (
+              await searchPage(
+                tx,
+                reader,
+                {
+                  primary: { locale: requested, query: primary ?? nothing },
+                  fallback: configs.fallback
+                    ? { locale: configs.fallback.locale, query: fallback ?? nothing }
+                    : null,
+                },
+                {},
+                { limit },
+              )
+            ).slice(0, limit)
+          : []
       const data = rows.map((row) => toHit(row, requested))
       await recordEvent(tx, {
         workspaceId: reader.workspaceId,
