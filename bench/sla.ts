@@ -15,7 +15,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { PgDialect } from 'drizzle-orm/pg-core'
-import pg from 'pg'
+import type pg from 'pg'
 import type { Db } from '../src/db/client.ts'
 import { migrateServer } from '../src/db/migrate.ts'
 import {
@@ -26,11 +26,11 @@ import {
 } from '../src/modules/sla/business-time.ts'
 import { businessCalendarOf, type CalendarDefinition } from '../src/modules/sla/calendars.ts'
 import { breachSweepStatement, nextDeadline } from '../src/modules/sla/sweep.ts'
+import { benchDatabaseName, benchDatabases } from './databases.ts'
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(benchDir, '..')
 
-const ADMIN_URL = process.env.BENCH_DATABASE_URL || 'postgres://atiende:atiende@127.0.0.1:5432/atiende'
 const TARGETS = { addOpsPerSec: 500_000, sweepP95Ms: 100 }
 
 /** Business-time inputs: pre-generated, used round-robin (a power of two). */
@@ -50,84 +50,18 @@ const DEADLINE_RUNS = 20
 
 const DAY = 86_400_000
 
-const runId = process.pid
-const dbName = `atiende_bench_${runId}_sla`
+const dbName = benchDatabaseName('sla')
 
 const log = (message: string) => process.stderr.write(`[bench:sla] ${message}\n`)
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—')
 const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—')
 const msSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6
 
-function databaseUrl(name: string): string {
-  const url = new URL(ADMIN_URL)
-  url.pathname = `/${name}`
-  return url.toString()
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Cleanup: the bench database goes at the end, on an error and on Ctrl-C.
-
-const openClients: pg.Client[] = []
-const createdDatabases: string[] = []
-let cleaningUp: Promise<void> | undefined
-
-async function dropDatabase(admin: pg.Client, name: string) {
-  await admin.query(`drop database if exists "${name}" with (force)`)
-}
-
-function cleanup(): Promise<void> {
-  cleaningUp ??= (async () => {
-    await Promise.all(openClients.map((client) => client.end().catch(() => {})))
-    if (createdDatabases.length === 0) return
-    const admin = new pg.Client({ connectionString: ADMIN_URL })
-    try {
-      await admin.connect()
-      for (const name of createdDatabases) {
-        await dropDatabase(admin, name).catch((err) => log(`could not drop ${name}: ${err.message}`))
-      }
-    } catch (err: any) {
-      log(`cleanup could not reach PostgreSQL: ${err.message}`)
-    } finally {
-      await admin.end().catch(() => {})
-    }
-  })()
-  return cleaningUp
-}
-
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: dropping the bench database`)
-    cleanup().finally(() => process.exit(130))
-  })
-}
-
-async function connect(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: 'atiende-bench-sla' })
-  // A client whose server connection drops (the database dropped under it) must not crash the process.
-  client.on('error', () => {})
-  await client.connect()
-  openClients.push(client)
-  return client
-}
-
-/** Databases of earlier runs that were killed outright (their pid is gone). */
-async function dropStaleDatabases(admin: pg.Client) {
-  const { rows } = await admin.query(
-    `select datname from pg_database where datname ~ '^atiende_bench_[0-9]+_sla$'`,
-  )
-  for (const { datname } of rows as { datname: string }[]) {
-    const pid = Number(/^atiende_bench_(\d+)_/.exec(datname)?.[1])
-    let alive = false
-    try {
-      process.kill(pid, 0)
-      alive = true
-    } catch {}
-    if (!alive) {
-      log(`dropping ${datname} left by an earlier run`)
-      await dropDatabase(admin, datname).catch((err) => log(`could not drop ${datname}: ${err.message}`))
-    }
-  }
-}
+const databases = benchDatabases({
+  log,
+  applicationName: 'atiende-bench-sla',
+  signalMessage: 'dropping the bench database',
+})
 
 // ---------------------------------------------------------------------------------------------------
 // Other work on the machine skews every figure here: how much CPU the rest of the machine used.
@@ -374,13 +308,9 @@ async function benchSweep(admin: pg.Client): Promise<SweepResult> {
     return value
   }
 
-  await step('create database', async () => {
-    await admin.query(`create database "${dbName}"`)
-    createdDatabases.push(dbName)
-  })
-  const url = databaseUrl(dbName)
+  const url = await step('create database', () => databases.createDatabase(admin, dbName))
   await step('migrations (migrateServer)', () => migrateServer(url))
-  const client = await connect(url)
+  const client = await databases.connect(url)
   await client.query(`set maintenance_work_mem = '256MB'`)
 
   const workspaceId = await step('workspace, ticket counter, contact', async () => {
@@ -704,9 +634,9 @@ async function main(): Promise<number> {
   log('business time: generating inputs and compiling the calendar')
   const time = benchBusinessTime()
 
-  const admin = await connect(ADMIN_URL)
+  const admin = await databases.connect()
   const pgVersion = ((await admin.query('show server_version')).rows[0]?.server_version ?? '?') as string
-  await dropStaleDatabases(admin)
+  await databases.dropStaleDatabases(admin, 'sla')
   let sweep: SweepResult | undefined
   let sweepError: string | undefined
   try {
@@ -736,6 +666,6 @@ try {
 } catch (err: any) {
   log(`failed: ${err?.stack ?? err}`)
 } finally {
-  await cleanup()
+  await databases.cleanup()
 }
 process.exit(exitCode)

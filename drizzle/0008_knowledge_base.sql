@@ -272,22 +272,32 @@ $$;
 --> statement-breakpoint
 CREATE FUNCTION kb_near_terms(p_config text, p_words text[], p_per_word integer)
 RETURNS TABLE (word text, lexeme text, known boolean, term text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
 AS $$
-  select w.word, l.lexeme,
-    exists (select 1 from kb_search_terms k
-            where k.workspace_id = nullif(current_setting('atiende.workspace_id', true), '')::uuid
-              and k.config = p_config and k.term = l.lexeme) as known,
-    c.term
-  from unnest(p_words) as w(word)
-  cross join lateral (select (tsvector_to_array(to_tsvector(p_config::regconfig, w.word)))[1] as lexeme) l
-  left join lateral (
-    select k.term from kb_search_terms k
-    where k.workspace_id = nullif(current_setting('atiende.workspace_id', true), '')::uuid
-      and k.config = p_config and k.term % l.lexeme
-    order by similarity(k.term, l.lexeme) desc, k.term
-    limit p_per_word
-  ) c on true
+DECLARE
+  bound uuid := nullif(current_setting('atiende.workspace_id', true), '')::uuid;
+BEGIN
+  IF bound IS NULL THEN
+    RETURN;
+  END IF;
+  -- Planned for these values (EXECUTE): each word is looked up by key and by trigram index, never by
+  -- reading the workspace's whole vocabulary.
+  RETURN QUERY EXECUTE $query$
+    select w.word, l.lexeme,
+      exists (select 1 from kb_search_terms k
+              where k.workspace_id = $4 and k.config = $1 and k.term = l.lexeme) as known,
+      c.term
+    from unnest($2) as w(word)
+    cross join lateral (select (tsvector_to_array(to_tsvector($1::regconfig, w.word)))[1] as lexeme) l
+    left join lateral (
+      select k.term from kb_search_terms k
+      where k.workspace_id = $4 and k.config = $1 and k.term % l.lexeme
+      order by similarity(k.term, l.lexeme) desc, k.term
+      limit $3
+    ) c on true
+    $query$
+  USING p_config, p_words, p_per_word, bound;
+END
 $$;
 --> statement-breakpoint
 REVOKE ALL ON FUNCTION kb_search_page(text[], uuid[], text[], text, tsquery, text, tsquery, real, uuid, integer) FROM PUBLIC;
