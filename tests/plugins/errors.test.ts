@@ -202,11 +202,11 @@ t.test('a database out of reach or out of connections is 503 with Retry-After, n
     new Error('timeout exceeded when trying to connect'),
     new Error('Failed query', { cause: Object.assign(new Error('terminating'), { code: '57P01' }) }),
   ]
-  unavailable.forEach((error, i) =>
+  for (const [i, error] of unavailable.entries()) {
     app.get(`/v1/unavailable/${i}`, async () => {
       throw error
-    }),
-  )
+    })
+  }
   app.get('/v1/broken', async () => {
     throw new Error('a bug')
   })
