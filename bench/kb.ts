@@ -814,12 +814,14 @@ function standIn(source: FunctionSource): { create: string; sql: string | null }
     `CREATE FUNCTION ${CAPTURE_SCHEMA}.${source.name}(${source.signature}) RETURNS ${source.result}
      LANGUAGE plpgsql AS $kb_bench$${body}$kb_bench$`
   if (source.language === 'plpgsql') {
-    // RETURN QUERY EXECUTE format(…) USING a, b, …; → the text format() builds and the USING values.
-    const dynamic = /RETURN\s+QUERY\s+EXECUTE\s+(format\s*\([\s\S]*\))\s+USING\s+([\w\s,]+?)\s*;/i
+    // RETURN QUERY EXECUTE format(…) or a $query$ literal USING a, b, …; → the text it runs and the
+    // USING values.
+    const dynamic =
+      /RETURN\s+QUERY\s+EXECUTE\s+(format\s*\([\s\S]*\)|\$query\$[\s\S]*?\$query\$)\s+USING\s+([\w\s,]+?)\s*;/i
     const match = dynamic.exec(source.body)
     const using = match?.[2]?.split(',').map((v) => v.trim()) ?? []
     if (!match?.[1] || !using.every((v) => /^[a-z_][a-z0-9_]*$/i.test(v)))
-      throw new Error(`diagnostics: ${source.name} no longer runs RETURN QUERY EXECUTE format(…) USING …`)
+      throw new Error(`diagnostics: ${source.name} no longer runs RETURN QUERY EXECUTE <text> USING …`)
     const body = source.body.replace(dynamic, () => `${record(match[1] as string, using)}\n  RETURN;`)
     return { create: create(body), sql: null }
   }
