@@ -300,6 +300,24 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
+-- How common each word of a text is among the indexed texts (PostgreSQL's statistics of the search
+-- vectors: the share of texts holding each of the most common lexemes; null for a rarer one), for
+-- suggestions to search a ticket's distinctive words. pg_stats hides the statistics of a table under
+-- row-level security from the tenant role, so this reads them as the owner; the numbers never leave
+-- the service.
+CREATE FUNCTION kb_word_shares(p_config text, p_text text)
+RETURNS TABLE (lexeme text, first_position integer, share float8)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+  select l.lexeme, l.positions[1]::integer, c.share
+  from unnest(to_tsvector(p_config::regconfig, p_text)) as l
+  left join (
+    select e.lexeme, e.share::float8 from pg_stats s,
+      unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as e(lexeme, share)
+    where s.schemaname = 'public' and s.tablename = 'kb_article_translations' and s.attname = 'search_vector'
+  ) c on c.lexeme = l.lexeme
+$$;
+--> statement-breakpoint
 REVOKE ALL ON FUNCTION kb_search_page(text[], uuid[], text[], text, tsquery, text, tsquery, real, uuid, integer) FROM PUBLIC;
 --> statement-breakpoint
 REVOKE ALL ON FUNCTION kb_near_terms(text, text[], integer) FROM PUBLIC;
@@ -307,3 +325,7 @@ REVOKE ALL ON FUNCTION kb_near_terms(text, text[], integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kb_search_page(text[], uuid[], text[], text, tsquery, text, tsquery, real, uuid, integer) TO atiende_tenant;
 --> statement-breakpoint
 GRANT EXECUTE ON FUNCTION kb_near_terms(text, text[], integer) TO atiende_tenant;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION kb_word_shares(text, text) FROM PUBLIC;
+--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION kb_word_shares(text, text) TO atiende_tenant;

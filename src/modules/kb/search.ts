@@ -171,19 +171,13 @@ const DISTINCTIVE_WORDS = 8
  * this" searches do: a word most texts have ("pedido", "ayuda") says little about which article fits
  * and would make nearly every article a candidate to rank. How common each word is comes from the
  * statistics PostgreSQL keeps of the search vectors (their most common lexemes; a word not among them
- * is rarer than all of them).
+ * is rarer than all of them), read through kb_word_shares (migration 0008).
  */
 async function distinctiveQuery(q: Executor, config: string, words: string[]): Promise<SQL | null> {
   if (words.length === 0) return null
   const rows = await rowsOf<{ lexeme: string; position: number; freq: number | null }>(
     q,
-    sql`select l.lexeme, l.positions[1] as position, c.freq::float8 as freq
-        from unnest(to_tsvector(${config}::regconfig, ${words.join(' ')})) as l
-        left join (
-          select e.lexeme, e.freq from pg_stats s,
-            unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as e(lexeme, freq)
-          where s.schemaname = 'public' and s.tablename = 'kb_article_translations' and s.attname = 'search_vector'
-        ) c on c.lexeme = l.lexeme`,
+    sql`select lexeme, first_position as position, share as freq from kb_word_shares(${config}::text, ${words.join(' ')}::text)`,
   )
   const ranked = rows
     .filter((r) => /^\p{L}+$/u.test(r.lexeme))

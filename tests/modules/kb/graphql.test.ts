@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { buildTestApp, ticketBody } from '../../helpers/app.ts'
 
@@ -143,3 +144,34 @@ t.test(
     }
   },
 )
+
+t.test("suggestions search a ticket's distinctive words, not the ones most texts share", async (t) => {
+  const shop = await ctx.createWorkspace()
+  const category = await shop.api.post('/v1/kb/categories', {
+    translations: [{ locale: 'es', name: 'Ayuda', slug: 'ayuda' }],
+  })
+  const add = async (title: string, body: string) =>
+    (
+      await shop.api.post('/v1/kb/articles', {
+        categoryId: category.body.id,
+        visibility: 'public',
+        publish: true,
+        translations: [{ locale: 'es', title, body }],
+      })
+    ).body.id as string
+  for (let i = 0; i < 40; i++) await add(`Tu pedido ${i}`, `Sobre el pedido número ${i}.`)
+  const warranty = await add('Garantía de dos años', 'La garantía cubre defectos de fábrica.')
+  // The statistics PostgreSQL keeps once the table is analysed say "pedido" is in almost every text.
+  await ctx.db.database.db.execute(sql`analyze kb_article_translations`)
+  const shown = await shop.api.post('/v1/kb/suggestions', {
+    subject: 'Mi pedido llegó roto',
+    body: '¿Cubre la garantía mi pedido?',
+    locale: 'es',
+  })
+  t.equal(shown.status, 200, shown.text)
+  t.same(
+    shown.body.data.map((h: { articleId: string }) => h.articleId),
+    [warranty],
+    'only the article about the distinctive word: "pedido" would match them all',
+  )
+})
