@@ -143,7 +143,7 @@ export const KbArticle = Type.Object(
     translation: Nullable(
       Type.Ref(KbTranslation, {
         description:
-          'The text in the locale asked for, else the workspace default locale, else the source locale (see its `locale`).',
+          'The text in the locale asked for, else the workspace default locale, else the source locale (see its `locale`). Lists fill it only when `locale` is given, to stay light; `translations` always summarise every locale.',
       }),
     ),
     createdAt: Instant,
