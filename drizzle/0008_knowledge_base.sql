@@ -301,15 +301,17 @@ END
 $$;
 --> statement-breakpoint
 -- How common each word of a text is among the indexed texts (PostgreSQL's statistics of the search
--- vectors: the share of texts holding each of the most common lexemes; null for a rarer one), for
+-- vectors: the share of texts holding each of the most common lexemes, null for a rarer one; and about
+-- how many texts there are), for
 -- suggestions to search a ticket's distinctive words. pg_stats hides the statistics of a table under
 -- row-level security from the tenant role, so this reads them as the owner; the numbers never leave
 -- the service.
 CREATE FUNCTION kb_word_shares(p_config text, p_text text)
-RETURNS TABLE (lexeme text, first_position integer, share float8)
+RETURNS TABLE (lexeme text, first_position integer, share float8, texts float8)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
 AS $$
-  select l.lexeme, l.positions[1]::integer, c.share
+  select l.lexeme, l.positions[1]::integer, c.share,
+    (select greatest(reltuples, 0)::float8 from pg_class where oid = 'public.kb_article_translations'::regclass)
   from unnest(to_tsvector(p_config::regconfig, p_text)) as l
   left join (
     select e.lexeme, e.share::float8 from pg_stats s,

@@ -75,7 +75,7 @@ export const kbResolvers: IResolvers = {
       const { q, locale, category, tags, first, after } = withoutNulls(args)
       const input = validate(
         KbSearchQuery,
-        withoutNulls({ q, locale, category, limit: first ?? 25, cursor: after ?? null }),
+        withoutNulls({ q, locale, category, limit: first ?? 10, cursor: after ?? null }),
       )
       const page = await services.kb.search.search(actor, { ...input, tag: tags as string[] | undefined })
       return { ...toConnection(page), locale: page.locale, fuzzy: page.fuzzy }

@@ -284,7 +284,13 @@ export const KbSearchQuery = Type.Object(
     locale: Type.Optional(Locale),
     category: Type.Optional(Id),
     tag: Type.Optional(TokenList),
-    ...PageQuery,
+    limit: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 10,
+      description: 'Hits per page (10 by default, as a search box shows).',
+    }),
+    cursor: PageQuery.cursor,
   },
   { additionalProperties: false },
 )

@@ -97,13 +97,17 @@ async function searchPage(
   const rankQuery = fallback
     ? sql`case when t.locale = ${primary.locale} then ${primary.query} else ${fallback.query} end`
     : primary.query
+  const limit = Math.trunc(page.limit)
+  // (The row past the page only tells whether there is a next one: it gets no headlines, the costly part.)
   // The matching page comes from kb_search_page (migration 0008), which can use the GIN index where a
   // query under the tenant policies cannot; its rows are then read under the policies.
   return rowsOf<HitRow>(
     q,
     sql`select p.article_id, p.locale, p.rank::text as rank, a.category_id, a.visibility, a.tags, t.slug, t.title,
-          ts_headline(t.search_config, translate(t.title, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_TITLE}) as title_hl,
-          ts_headline(t.search_config, translate(t.body, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_BODY}) as snippet
+          case when p.n <= ${limit} then
+            ts_headline(t.search_config, translate(t.title, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_TITLE}) end as title_hl,
+          case when p.n <= ${limit} then
+            ts_headline(t.search_config, translate(t.body, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_BODY}) end as snippet
         from kb_search_page(
           ${pgTextArray(visibilitiesFor(reader.audience))}::text[],
           ${filter.categories ? pgTextArray(filter.categories) : null}::uuid[],
@@ -111,8 +115,8 @@ async function searchPage(
           ${primary.locale}::text, ${primary.query},
           ${fallback?.locale ?? null}::text, ${fallback ? fallback.query : sql`null::tsquery`},
           ${page.after?.rank ?? null}::real, ${page.after?.id ?? null}::uuid,
-          ${Math.trunc(page.limit) + 1}::integer
-        ) p
+          ${limit + 1}::integer
+        ) with ordinality as p(article_id, locale, rank, n)
         join kb_article_translations t on t.workspace_id = ${reader.workspaceId} and t.article_id = p.article_id and t.locale = p.locale
         join kb_articles a on a.workspace_id = ${reader.workspaceId} and a.id = p.article_id
         order by p.rank desc, p.article_id`,
@@ -160,10 +164,12 @@ async function fuzzyQuery(
 }
 
 /**
- * How many texts a suggestion may have to rank, as a share of them all: the ticket's rarest words are
- * taken while their estimated matches stay under it (always one word, at most eight).
+ * How many texts a suggestion may have to rank: the ticket's rarest words are taken while their
+ * estimated matches stay under 3% of the texts, or under 1,000 texts in a smaller knowledge base (always
+ * one word, at most eight).
  */
 const SUGGESTION_CANDIDATE_SHARE = 0.03
+const SUGGESTION_CANDIDATES = 1000
 const DISTINCTIVE_WORDS = 8
 
 /**
@@ -175,10 +181,13 @@ const DISTINCTIVE_WORDS = 8
  */
 async function distinctiveQuery(q: Executor, config: string, words: string[]): Promise<SQL | null> {
   if (words.length === 0) return null
-  const rows = await rowsOf<{ lexeme: string; position: number; freq: number | null }>(
+  const rows = await rowsOf<{ lexeme: string; position: number; freq: number | null; texts: number }>(
     q,
-    sql`select lexeme, first_position as position, share as freq from kb_word_shares(${config}::text, ${words.join(' ')}::text)`,
+    sql`select lexeme, first_position as position, share as freq, texts
+        from kb_word_shares(${config}::text, ${words.join(' ')}::text)`,
   )
+  const texts = rows[0]?.texts ?? 0
+  const budget = Math.max(SUGGESTION_CANDIDATE_SHARE, texts > 0 ? SUGGESTION_CANDIDATES / texts : 1)
   const ranked = rows
     .filter((r) => /^\p{L}+$/u.test(r.lexeme))
     // Rarest first; among equals (no statistics yet, in a young knowledge base), the subject's words first.
@@ -186,11 +195,7 @@ async function distinctiveQuery(q: Executor, config: string, words: string[]): P
   const chosen: typeof ranked = []
   let share = 0
   for (const row of ranked) {
-    if (
-      chosen.length > 0 &&
-      (share + (row.freq ?? 0) > SUGGESTION_CANDIDATE_SHARE || chosen.length === DISTINCTIVE_WORDS)
-    )
-      break
+    if (chosen.length > 0 && (share + (row.freq ?? 0) > budget || chosen.length === DISTINCTIVE_WORDS)) break
     chosen.push(row)
     share += row.freq ?? 0
   }

@@ -159,10 +159,21 @@ t.test("suggestions search a ticket's distinctive words, not the ones most texts
         translations: [{ locale: 'es', title, body }],
       })
     ).body.id as string
-  for (let i = 0; i < 40; i++) await add(`Tu pedido ${i}`, `Sobre el pedido número ${i}.`)
   const warranty = await add('Garantía de dos años', 'La garantía cubre defectos de fábrica.')
+  await add('Tu pedido', 'Sobre el pedido.')
+  // Enough texts for "pedido" to be common (a small knowledge base searches every word): 1,500 more,
+  // written straight into the tables, as publishing would leave them.
+  const db = ctx.db.database.db
+  await db.execute(sql`insert into kb_articles (workspace_id, id, category_id, visibility, source_locale)
+    select ${shop.id}::uuid, gen_random_uuid(), ${category.body.id}::uuid, 'public', 'es' from generate_series(1, 1500)`)
+  await db.execute(sql`insert into kb_article_translations
+      (workspace_id, article_id, locale, slug, title, body, body_html, published_version, search_config)
+    select a.workspace_id, a.id, 'es', 'pedido-' || a.id, 'Tu pedido', 'Sobre el pedido.', '<p>Sobre el pedido.</p>',
+      1, 'kb_spanish'
+    from kb_articles a where a.workspace_id = ${shop.id}::uuid
+      and not exists (select 1 from kb_article_translations t where t.workspace_id = a.workspace_id and t.article_id = a.id)`)
   // The statistics PostgreSQL keeps once the table is analysed say "pedido" is in almost every text.
-  await ctx.db.database.db.execute(sql`analyze kb_article_translations`)
+  await db.execute(sql`analyze kb_article_translations`)
   const shown = await shop.api.post('/v1/kb/suggestions', {
     subject: 'Mi pedido llegó roto',
     body: '¿Cubre la garantía mi pedido?',
@@ -173,5 +184,11 @@ t.test("suggestions search a ticket's distinctive words, not the ones most texts
     shown.body.data.map((h: { articleId: string }) => h.articleId),
     [warranty],
     'only the article about the distinctive word: "pedido" would match them all',
+  )
+  const general = await shop.api.post('/v1/kb/suggestions', { subject: 'Mi pedido', locale: 'es' })
+  t.equal(
+    general.body.data.length,
+    5,
+    'a ticket of common words only still gets suggestions (its rarest word)',
   )
 })
