@@ -203,22 +203,33 @@ async function distinctiveQuery(q: Executor, config: string, words: string[]): P
   return sql`${chosen.map((r) => `'${r.lexeme}'`).join(' | ')}::tsquery`
 }
 
-async function localeQueries(db: Db, reader: Reader, requested: string, text: string) {
-  const primaryConfig = await searchConfigOf(db, requested)
-  const primary = {
-    locale: requested,
-    config: primaryConfig,
-    query: sql`to_tsquery(${primaryConfig}::regconfig, ${text})`,
-  }
+interface SearchedLocales {
+  primary: { locale: string; config: string }
+  fallback: { locale: string; config: string } | null
+}
+
+/** The locales a search reads: the one asked for, and the workspace's default for articles without it. */
+async function searchedLocales(db: Db, reader: Reader, requested: string): Promise<SearchedLocales> {
+  const primary = { locale: requested, config: await searchConfigOf(db, requested) }
   if (requested === reader.defaultLocale) return { primary, fallback: null }
-  const fallbackConfig = await searchConfigOf(db, reader.defaultLocale)
   return {
     primary,
-    fallback: {
-      locale: reader.defaultLocale,
-      config: fallbackConfig,
-      query: sql`to_tsquery(${fallbackConfig}::regconfig, ${text})`,
-    },
+    fallback: { locale: reader.defaultLocale, config: await searchConfigOf(db, reader.defaultLocale) },
+  }
+}
+
+/** Each searched locale's query, built for its configuration; null when none has one. */
+async function queriesFor(
+  locales: SearchedLocales,
+  build: (config: string) => Promise<SQL | null>,
+): Promise<{ primary: LocaleQuery; fallback: LocaleQuery | null } | null> {
+  const primary = await build(locales.primary.config)
+  const fallback = locales.fallback ? await build(locales.fallback.config) : null
+  if (!primary && !fallback) return null
+  const nothing = sql`''::tsquery`
+  return {
+    primary: { locale: locales.primary.locale, query: primary ?? nothing },
+    fallback: locales.fallback ? { locale: locales.fallback.locale, query: fallback ?? nothing } : null,
   }
 }
 
@@ -253,21 +264,22 @@ export function createSearchService(db: Db, readers: Readers) {
         categories: await filterCategories(q, reader.workspaceId, input.category),
         tags: input.tag,
       }
-      const exact = await localeQueries(db, reader, requested, text)
+      const locales = await searchedLocales(db, reader, requested)
       const run = (queries: { primary: LocaleQuery; fallback: LocaleQuery | null }) =>
         searchPage(q, reader, queries, filter, { limit: input.limit, after })
       let rows: HitRow[] = []
-      if (mode === 'exact') rows = await run(exact)
+      if (mode === 'exact') {
+        const exact = await queriesFor(
+          locales,
+          async (config) => sql`to_tsquery(${config}::regconfig, ${text})`,
+        )
+        if (exact) rows = await run(exact)
+      }
       if (mode === 'fuzzy' || (!after && rows.length < FUZZY_BELOW)) {
         const plan = fuzzyPlan(parsed)
-        const primary = await fuzzyQuery(q, exact.primary.config, plan)
-        const fallback = exact.fallback ? await fuzzyQuery(q, exact.fallback.config, plan) : null
-        if (primary || fallback) {
-          const nothing = sql`''::tsquery`
-          const fuzzyRows = await run({
-            primary: { locale: requested, query: primary ?? nothing },
-            fallback: exact.fallback ? { locale: exact.fallback.locale, query: fallback ?? nothing } : null,
-          })
+        const fuzzy = await queriesFor(locales, (config) => fuzzyQuery(q, config, plan))
+        if (fuzzy) {
+          const fuzzyRows = await run(fuzzy)
           if (mode === 'fuzzy' || fuzzyRows.length > rows.length) {
             rows = fuzzyRows
             mode = 'fuzzy'
@@ -306,27 +318,9 @@ export function createSearchService(db: Db, readers: Readers) {
     await loadSearchConfigs(db)
     return inWorkspace(db, reader.workspaceId, async (tx) => {
       const limit = input.limit ?? 5
-      const configs = await localeQueries(db, reader, requested, '')
-      const primary = await distinctiveQuery(tx, configs.primary.config, words)
-      const fallback = configs.fallback ? await distinctiveQuery(tx, configs.fallback.config, words) : null
-      const nothing = sql`''::tsquery`
-      const rows =
-        primary || fallback
-          ? (
-              await searchPage(
-                tx,
-                reader,
-                {
-                  primary: { locale: requested, query: primary ?? nothing },
-                  fallback: configs.fallback
-                    ? { locale: configs.fallback.locale, query: fallback ?? nothing }
-                    : null,
-                },
-                {},
-                { limit },
-              )
-            ).slice(0, limit)
-          : []
+      const locales = await searchedLocales(db, reader, requested)
+      const queries = await queriesFor(locales, (config) => distinctiveQuery(tx, config, words))
+      const rows = queries ? (await searchPage(tx, reader, queries, {}, { limit })).slice(0, limit) : []
       const data = rows.map((row) => toHit(row, requested))
       await recordEvent(tx, {
         workspaceId: reader.workspaceId,
