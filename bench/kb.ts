@@ -1304,7 +1304,7 @@ function buildReport(input: {
       `${fmtInt(pools.search)} search queries (1–3 words of one topic, half Spanish, half English; a quarter of the ` +
       `Spanish ones without accents), ${fmtInt(pools.tickets)} tickets being written (subject of 4–9 words, body of ` +
       `20–120) and ${fmtInt(pools.typo)} misspelled queries (one typo in a word of at least 5 letters, alone or with a ` +
-      `second word); staff API key (published articles of every visibility), default page size (25 for search, 5 ` +
+      `second word); staff API key (published articles of every visibility), default page size (10 for search, 5 ` +
       `for suggestions). ${WARMUP} s of warm-up before each measured run. English requests search English texts and, ` +
       `for articles without one, the Spanish text (the default locale): every article has both, so the English ` +
       'statement pays for that check without finding any.',
