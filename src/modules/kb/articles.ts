@@ -608,6 +608,53 @@ export function createArticlesService(db: Db, readers: Readers) {
     })
   }
 
+  /** The linked articles of many tickets (unreadable tickets get none): one read for a page of them. */
+  async function linkedByTickets(actor: Actor, ticketIds: readonly string[], locale?: string) {
+    const grant = authorizeScoped(actor, 'tickets:read')
+    const reader = await readers.of(actor)
+    const wanted = locale ? canonicalLocale(locale) : reader.defaultLocale
+    const ids = [...new Set(ticketIds)].filter(isUuid)
+    const byTicket = new Map<string, Article[]>()
+    if (ids.length === 0) return byTicket
+    await readInWorkspace(db, grant.workspaceId, async (q) => {
+      const rows = await q
+        .select({ ticketId: kbTicketArticles.ticketId, article: kbArticles })
+        .from(kbTicketArticles)
+        .innerJoin(
+          kbArticles,
+          and(
+            eq(kbArticles.workspaceId, kbTicketArticles.workspaceId),
+            eq(kbArticles.id, kbTicketArticles.articleId),
+          ),
+        )
+        .innerJoin(
+          tickets,
+          and(
+            eq(tickets.workspaceId, kbTicketArticles.workspaceId),
+            eq(tickets.id, kbTicketArticles.ticketId),
+          ),
+        )
+        .where(
+          and(
+            eq(kbTicketArticles.workspaceId, grant.workspaceId),
+            inArray(kbTicketArticles.ticketId, ids),
+            customerTickets(grant.customer),
+            readable(reader),
+          ),
+        )
+        .orderBy(asc(kbTicketArticles.createdAt), asc(kbArticles.id))
+      const translations = await translationsOf(q, grant.workspaceId, [
+        ...new Set(rows.map((r) => r.article.id)),
+      ])
+      for (const row of rows) {
+        const list = byTicket.get(row.ticketId) ?? []
+        list.push(toArticle(row.article, translations, reader, wanted))
+        byTicket.set(row.ticketId, list)
+      }
+    })
+    return byTicket
+  }
+
   return {
     find,
     translationsOf,
@@ -1108,92 +1155,21 @@ export function createArticlesService(db: Db, readers: Readers) {
       })
     },
 
-    /** Batch read for GraphQL loaders: the linked articles of many tickets (unreadable tickets get none). */
-    async linkedByTickets(actor: Actor, ticketIds: readonly string[], locale?: string) {
-      const grant = authorizeScoped(actor, 'tickets:read')
-      const reader = await readers.of(actor)
-      const wanted = locale ? canonicalLocale(locale) : reader.defaultLocale
-      const ids = [...new Set(ticketIds)].filter(isUuid)
-      const byTicket = new Map<string, Article[]>()
-      if (ids.length === 0) return byTicket
-      await readInWorkspace(db, grant.workspaceId, async (q) => {
-        const rows = await q
-          .select({ ticketId: kbTicketArticles.ticketId, article: kbArticles })
-          .from(kbTicketArticles)
-          .innerJoin(
-            kbArticles,
-            and(
-              eq(kbArticles.workspaceId, kbTicketArticles.workspaceId),
-              eq(kbArticles.id, kbTicketArticles.articleId),
-            ),
-          )
-          .innerJoin(
-            tickets,
-            and(
-              eq(tickets.workspaceId, kbTicketArticles.workspaceId),
-              eq(tickets.id, kbTicketArticles.ticketId),
-            ),
-          )
-          .where(
-            and(
-              eq(kbTicketArticles.workspaceId, grant.workspaceId),
-              inArray(kbTicketArticles.ticketId, ids),
-              customerTickets(grant.customer),
-              readable(reader),
-            ),
-          )
-          .orderBy(asc(kbTicketArticles.createdAt), asc(kbArticles.id))
-        const translations = await translationsOf(q, grant.workspaceId, [
-          ...new Set(rows.map((r) => r.article.id)),
-        ])
-        for (const row of rows) {
-          const list = byTicket.get(row.ticketId) ?? []
-          list.push(toArticle(row.article, translations, reader, wanted))
-          byTicket.set(row.ticketId, list)
-        }
-      })
-      return byTicket
-    },
+    linkedByTickets,
 
     /** The articles linked to a ticket; a customer (on their own ticket) sees those they may read. */
     async linked(actor: Actor, ticketRef: string, locale?: string) {
       const grant = authorizeScoped(actor, 'tickets:read')
-      const reader = await readers.of(actor)
-      const wanted = locale ? canonicalLocale(locale) : undefined
       const ref = parseTicketRef(ticketRef)
-      return readInWorkspace(db, grant.workspaceId, async (q) => {
-        const [ticket] = await q
+      const ticket = await readInWorkspace(db, grant.workspaceId, async (q) => {
+        const [row] = await q
           .select({ id: tickets.id })
           .from(tickets)
           .where(and(refCondition(grant.workspaceId, ref), customerTickets(grant.customer)))
-        if (!ticket) throw TicketNotFound(describeRef(ref))
-        const rows = await q
-          .select({ article: kbArticles })
-          .from(kbTicketArticles)
-          .innerJoin(
-            kbArticles,
-            and(
-              eq(kbArticles.workspaceId, kbTicketArticles.workspaceId),
-              eq(kbArticles.id, kbTicketArticles.articleId),
-            ),
-          )
-          .where(
-            and(
-              eq(kbTicketArticles.workspaceId, grant.workspaceId),
-              eq(kbTicketArticles.ticketId, ticket.id),
-              readable(reader),
-            ),
-          )
-          .orderBy(asc(kbTicketArticles.createdAt), asc(kbArticles.id))
-        const translations = await translationsOf(
-          q,
-          grant.workspaceId,
-          rows.map((r) => r.article.id),
-        )
-        return {
-          data: rows.map((r) => toArticle(r.article, translations, reader, wanted ?? reader.defaultLocale)),
-        }
+        if (!row) throw TicketNotFound(describeRef(ref))
+        return row
       })
+      return { data: (await linkedByTickets(actor, [ticket.id], locale)).get(ticket.id) ?? [] }
     },
   }
 }
