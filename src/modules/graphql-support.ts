@@ -48,6 +48,16 @@ export async function withUserErrors<T extends object>(
   }
 }
 
+/** A delete mutation's payload: the id deleted, or userErrors (`DeletePayload`). */
+export const removed = (run: () => Promise<void>, id: string) =>
+  withUserErrors(
+    async () => {
+      await run()
+      return { deletedId: id }
+    },
+    { deletedId: null },
+  )
+
 /** GraphQL arguments are null when sent as null and absent when omitted; services expect absent. */
 export function withoutNulls<T extends Record<string, unknown>>(input: T, keep: readonly string[] = []) {
   return Object.fromEntries(Object.entries(input).filter(([k, v]) => v !== null || keep.includes(k))) as {

@@ -1,19 +1,17 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { validate } from '../../lib/validate.ts'
-import { nullIfNotFound, pageArgs, toConnection, withoutNulls, withUserErrors } from '../graphql-support.ts'
+import {
+  nullIfNotFound,
+  pageArgs,
+  removed,
+  toConnection,
+  withoutNulls,
+  withUserErrors,
+} from '../graphql-support.ts'
 import { CreatePriorityBody, UpdatePriorityBody } from '../priorities/schemas.ts'
 import { CreateDepartmentBody, UpdateDepartmentBody } from './schemas.ts'
 
 type DepartmentView = { memberIds: string[]; defaultPriorityId: string | null }
-
-const removed = (run: () => Promise<void>, id: string) =>
-  withUserErrors(
-    async () => {
-      await run()
-      return { deletedId: id }
-    },
-    { deletedId: null },
-  )
 
 export const catalogResolvers: IResolvers = {
   Query: {

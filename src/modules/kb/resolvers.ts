@@ -1,7 +1,14 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { Problem } from '../../lib/problem.ts'
 import { validate } from '../../lib/validate.ts'
-import { nullIfNotFound, pageArgs, toConnection, withoutNulls, withUserErrors } from '../graphql-support.ts'
+import {
+  nullIfNotFound,
+  pageArgs,
+  removed,
+  toConnection,
+  withoutNulls,
+  withUserErrors,
+} from '../graphql-support.ts'
 import type { Ticket } from '../tickets/view.ts'
 import type { Article, ArticleFilter } from './articles.ts'
 import {
@@ -28,15 +35,6 @@ function ticketRef({ id, number }: RefArgs): string {
   }
   return id ?? String(number)
 }
-
-const removed = (run: () => Promise<void>, id: string) =>
-  withUserErrors(
-    async () => {
-      await run()
-      return { deletedId: id }
-    },
-    { deletedId: null },
-  )
 
 /** Nested inputs as REST takes them: nulls dropped, except those that mean something (clearing). */
 function categoryInput(input: Record<string, unknown>) {

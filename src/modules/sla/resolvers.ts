@@ -1,6 +1,13 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
 import { validate } from '../../lib/validate.ts'
-import { nullIfNotFound, pageArgs, toConnection, withoutNulls, withUserErrors } from '../graphql-support.ts'
+import {
+  nullIfNotFound,
+  pageArgs,
+  removed,
+  toConnection,
+  withoutNulls,
+  withUserErrors,
+} from '../graphql-support.ts'
 import type { Ticket } from '../tickets/view.ts'
 import type { CalendarInput } from './calendars-service.ts'
 import type { PolicyInput, TargetInput } from './policies-service.ts'
@@ -12,15 +19,6 @@ import {
   UpdateCalendarBody,
   UpdatePolicyBody,
 } from './schemas.ts'
-
-const removed = (run: () => Promise<void>, id: string) =>
-  withUserErrors(
-    async () => {
-      await run()
-      return { deletedId: id }
-    },
-    { deletedId: null },
-  )
 
 /** A policy input as REST takes it: nested nulls dropped, a target's `priority: null` kept (every priority). */
 function policyInput(input: Record<string, unknown>) {
