@@ -655,6 +655,23 @@ export function createArticlesService(db: Db, readers: Readers) {
     return byTicket
   }
 
+  /** A staff command on a ticket's links, in one transaction with the ticket found first (404 when it is not). */
+  function onTicket<T>(
+    actor: Actor,
+    ticketRef: string,
+    fn: (tx: Tx, workspaceId: string, ticket: { id: string }) => Promise<T>,
+  ) {
+    const grant = authorizeScoped(actor, 'tickets:write')
+    if (grant.customer) throw new Problem('forbidden', 'Only staff link articles to tickets.')
+    const { workspaceId } = grant
+    const ref = parseTicketRef(ticketRef)
+    return write(workspaceId, async (tx) => {
+      const [ticket] = await tx.select({ id: tickets.id }).from(tickets).where(refCondition(workspaceId, ref))
+      if (!ticket) throw TicketNotFound(describeRef(ref))
+      return fn(tx, workspaceId, ticket)
+    })
+  }
+
   return {
     find,
     translationsOf,
@@ -1083,16 +1100,7 @@ export function createArticlesService(db: Db, readers: Readers) {
 
     /** Links an article to a ticket (the answer given); linking twice changes nothing. */
     link(actor: Actor, ticketRef: string, articleId: string) {
-      const grant = authorizeScoped(actor, 'tickets:write')
-      if (grant.customer) throw new Problem('forbidden', 'Only staff link articles to tickets.')
-      const { workspaceId } = grant
-      const ref = parseTicketRef(ticketRef)
-      return write(workspaceId, async (tx) => {
-        const [ticket] = await tx
-          .select({ id: tickets.id })
-          .from(tickets)
-          .where(refCondition(workspaceId, ref))
-        if (!ticket) throw TicketNotFound(describeRef(ref))
+      return onTicket(actor, ticketRef, async (tx, workspaceId, ticket) => {
         if (!isUuid(articleId))
           throw invalid('/articleId', `names no article of this workspace: ${articleId}`)
         const [article] = await tx
@@ -1120,16 +1128,7 @@ export function createArticlesService(db: Db, readers: Readers) {
     },
 
     unlink(actor: Actor, ticketRef: string, articleId: string) {
-      const grant = authorizeScoped(actor, 'tickets:write')
-      if (grant.customer) throw new Problem('forbidden', 'Only staff link articles to tickets.')
-      const { workspaceId } = grant
-      const ref = parseTicketRef(ticketRef)
-      return write(workspaceId, async (tx) => {
-        const [ticket] = await tx
-          .select({ id: tickets.id })
-          .from(tickets)
-          .where(refCondition(workspaceId, ref))
-        if (!ticket) throw TicketNotFound(describeRef(ref))
+      return onTicket(actor, ticketRef, async (tx, workspaceId, ticket) => {
         const deleted = isUuid(articleId)
           ? await tx
               .delete(kbTicketArticles)
@@ -1143,7 +1142,10 @@ export function createArticlesService(db: Db, readers: Readers) {
               .returning({ articleId: kbTicketArticles.articleId })
           : []
         if (deleted.length === 0)
-          throw new Problem('not_found', `Article ${articleId} is not linked to ticket ${describeRef(ref)}.`)
+          throw new Problem(
+            'not_found',
+            `Article ${articleId} is not linked to ticket ${describeRef(parseTicketRef(ticketRef))}.`,
+          )
         await recordEvent(tx, {
           workspaceId,
           type: 'ticket.article_unlinked',
