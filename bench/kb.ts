@@ -326,7 +326,14 @@ interface Corpus {
     terms: Record<string, number>
     meanWords: Record<Lang, number>
   }
-  sizes: { tableMb: number; toastMb: number; searchIdxMb: number; termsMb: number; trgmIdxMb: number }
+  sizes: {
+    tableMb: number
+    toastMb: number
+    documentsMb: number
+    searchIdxMb: number
+    termsMb: number
+    trgmIdxMb: number
+  }
 }
 
 async function loadCorpus(server: Server, url: string): Promise<Corpus> {
@@ -374,7 +381,7 @@ async function loadCorpus(server: Server, url: string): Promise<Corpus> {
 
   const meanWords = { es: 0, en: 0 }
   await step(
-    `${fmtInt(ARTICLES)} articles, ${fmtInt(TRANSLATIONS)} published translations (generated and inserted)`,
+    `${fmtInt(ARTICLES)} articles, ${fmtInt(TRANSLATIONS)} published translations (generated and inserted; the triggers of migration 0009 write their search documents and kb_search_terms)`,
     async () => {
       const now = Date.now()
       const batchOf = (from: number) => {
@@ -445,22 +452,10 @@ async function loadCorpus(server: Server, url: string): Promise<Corpus> {
       }
     },
   )
-  // What `publish` (src/modules/kb/articles.ts) adds for every translation it publishes, in one statement.
-  await step('kb_search_terms (as publish fills it)', () =>
-    client.query(
-      `insert into kb_search_terms (workspace_id, config, term)
-       select distinct t.workspace_id, t.search_config::text, w.term
-       from kb_article_translations t, unnest(tsvector_to_array(t.search_vector)) as w(term)
-       where t.workspace_id = $1 and t.published_version > 0
-         and length(w.term) between 3 and 40 and w.term ~ '^[[:alpha:]]+$'
-       on conflict do nothing`,
-      [workspaceId],
-    ),
-  )
   // ANALYZE for the planner, VACUUM as autovacuum would have done on tables this size.
   await step('vacuum (analyze)', () =>
     client.query(
-      'vacuum (analyze) kb_articles, kb_article_translations, kb_search_terms, kb_categories, kb_category_translations',
+      'vacuum (analyze) kb_articles, kb_article_translations, kb_search_documents, kb_search_terms, kb_categories, kb_category_translations',
     ),
   )
   const setupMs = msSince(setupStart)
@@ -476,7 +471,8 @@ async function loadCorpus(server: Server, url: string): Promise<Corpus> {
   const { rows: sizeRows } = await client.query(
     `select pg_relation_size('kb_article_translations') / 1048576.0 as heap,
             pg_total_relation_size((select reltoastrelid from pg_class where relname = 'kb_article_translations')) / 1048576.0 as toast,
-            pg_relation_size('kb_article_translations_search_idx') / 1048576.0 as search_idx,
+            pg_table_size('kb_search_documents') / 1048576.0 as documents,
+            pg_relation_size('kb_search_documents_search_idx') / 1048576.0 as search_idx,
             pg_total_relation_size('kb_search_terms') / 1048576.0 as terms,
             pg_relation_size('kb_search_terms_trgm_idx') / 1048576.0 as trgm_idx`,
   )
@@ -498,6 +494,7 @@ async function loadCorpus(server: Server, url: string): Promise<Corpus> {
     sizes: {
       tableMb: Number(s.heap),
       toastMb: Number(s.toast),
+      documentsMb: Number(s.documents),
       searchIdxMb: Number(s.search_idx),
       termsMb: Number(s.terms),
       trgmIdxMb: Number(s.trgm_idx),
@@ -510,8 +507,8 @@ async function matchesPerQuery(client: pg.Client, corpus: Corpus, texts: { text:
   const counts: number[] = []
   for (const { text, locale } of texts) {
     const { rows } = await client.query(
-      `select count(*)::int as n from kb_article_translations
-       where workspace_id = $1 and locale = $2 and published_version > 0 and search_vector @@ to_tsquery($3::regconfig, $4)`,
+      `select count(*)::int as n from kb_search_documents
+       where workspace_id = $1 and locale = $2 and search_vector @@ to_tsquery($3::regconfig, $4)`,
       [corpus.workspaceId, locale, corpus.configs[locale], text],
     )
     counts.push(rows[0]?.n ?? 0)
@@ -1001,13 +998,13 @@ async function diagnose(
         'search, default locale',
         requests.exact,
         callOf(requests.exact, page),
-        'kb_article_translations_search_idx',
+        'kb_search_documents_search_idx',
       ],
       [
         'search, other locale (default as fallback)',
         requests.fallback,
         callOf(requests.fallback, page),
-        'kb_article_translations_search_idx',
+        'kb_search_documents_search_idx',
       ],
       [
         'fuzzy: near spellings from kb_search_terms',
@@ -1019,13 +1016,13 @@ async function diagnose(
         'fuzzy: the search retried with them',
         requests.typo,
         callOf(requests.typo, page, 1),
-        'kb_article_translations_search_idx',
+        'kb_search_documents_search_idx',
       ],
       [
         'suggestions',
         requests.suggestion,
         callOf(requests.suggestion, page),
-        'kb_article_translations_search_idx',
+        'kb_search_documents_search_idx',
       ],
     ]
     for (const [label, request, statement] of wanted)
@@ -1296,7 +1293,8 @@ function buildReport(input: {
       `(80–400, Markdown). kb_search_terms: ${Object.entries(c.terms)
         .map(([config, n]) => `${fmtInt(n)} ${config}`)
         .join(', ')}. Sizes: kb_article_translations heap ${fmt(corpus.sizes.tableMb, 0)} MB + TOAST ` +
-      `${fmt(corpus.sizes.toastMb, 0)} MB, kb_article_translations_search_idx ${fmt(corpus.sizes.searchIdxMb, 0)} MB, ` +
+      `${fmt(corpus.sizes.toastMb, 0)} MB; what search reads: kb_search_documents ${fmt(corpus.sizes.documentsMb, 0)} MB ` +
+      `with kb_search_documents_search_idx ${fmt(corpus.sizes.searchIdxMb, 0)} MB; ` +
       `kb_search_terms ${fmt(corpus.sizes.termsMb, 1)} MB with kb_search_terms_trgm_idx ${fmt(corpus.sizes.trgmIdxMb, 1)} MB. ` +
       `Setup ${fmt(corpus.setupMs / 1000)} s: ${steps}.`,
     '',
@@ -1412,6 +1410,9 @@ async function main(): Promise<number> {
     .join(' ')
   const admin = await databases.connect()
   const pgVersion = ((await admin.query('show server_version')).rows[0]?.server_version ?? '?') as string
+  // How much of the corpus PostgreSQL can keep in its own cache decides how much a search reads from
+  // the OS: part of what the figures mean.
+  const sharedBuffers = ((await admin.query('show shared_buffers')).rows[0]?.shared_buffers ?? '?') as string
   await databases.dropStaleDatabases(admin, 'kb')
 
   log(`creating ${dbName} (migrateServer)`)
@@ -1537,7 +1538,7 @@ async function main(): Promise<number> {
   const now = new Date()
   const header =
     `Atiende knowledge base bench — ${now.toISOString().replace('T', ' ').slice(0, 16)} UTC · Node ${process.version} · ` +
-    `PostgreSQL ${pgVersion} · ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}) · ` +
+    `PostgreSQL ${pgVersion} (shared_buffers ${sharedBuffers}) · ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'}) · ` +
     `${fmtInt(TRANSLATIONS)} translations · ${CLIENTS} clients, ${WARMUP} s warm-up + ${DURATION} s per run ` +
     `(1 client: ${SOLO_DURATION} s), pool ${POOL_SIZE} · load average at start ${loadAtStart} · ` +
     `${fmt((Date.now() - startedAt) / 1000, 0)} s in all`

@@ -41,7 +41,11 @@ async function serverDatabase(url: string): Promise<{ url: string; drop: () => P
     const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [template])
     if (!rowCount) {
       await admin.query(`create database ${template}`)
-      await migrateServer(withDatabase(url, template))
+      // A migration that fails must leave no half-made template for the next run to clone.
+      await migrateServer(withDatabase(url, template)).catch(async (err: unknown) => {
+        await admin.query(`drop database if exists ${template} with (force)`)
+        throw err
+      })
     }
     await admin.query(`create database ${name} template ${template}`)
   } finally {

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import {
   bigint,
   boolean,
@@ -98,8 +98,8 @@ export const kbArticles = pgTable(
 
 /**
  * One per article and locale. The published text (`title`, `body`: null until first published) and
- * the draft (`draftTitle`, `draftBody`: null when there is none) live apart; `searchVector` is derived
- * from the published text alone, in the same row, so a publish is searchable when it commits.
+ * the draft (`draftTitle`, `draftBody`: null when there is none) live apart. The published text is
+ * searched through `kb_search_documents`, which triggers keep in step in the same transaction.
  */
 export const kbArticleTranslations = pgTable(
   'kb_article_translations',
@@ -120,12 +120,6 @@ export const kbArticleTranslations = pgTable(
     /** The article's `sourceRevision` this text was last published against. */
     sourceRevision: integer('source_revision').notNull().default(0),
     searchConfig: regconfig('search_config').notNull(),
-    searchVector: tsvector('search_vector')
-      .notNull()
-      .generatedAlwaysAs(
-        (): SQL =>
-          sql`setweight(to_tsvector(search_config, coalesce(title, '')), 'A') || setweight(to_tsvector(search_config, coalesce(body, '')), 'D')`,
-      ),
     ...timestamps,
   },
   (t) => [
@@ -135,7 +129,41 @@ export const kbArticleTranslations = pgTable(
       foreignColumns: [kbArticles.workspaceId, kbArticles.id],
     }).onDelete('cascade'),
     uniqueIndex('kb_article_translations_slug_key').on(t.workspaceId, t.locale, t.slug),
-    index('kb_article_translations_search_idx').using('gin', t.searchVector),
+  ],
+)
+
+/**
+ * What search reads: one row per published text of an unarchived article, holding the text's search
+ * vector (title weight A, body weight D) and copies of what search filters on (the article's
+ * visibility, category and tags, and which locales it is published in), so that ranking the texts
+ * that match reads this narrow table alone: no join, and no wide row with bodies, HTML and drafts.
+ * Triggers on `kb_article_translations` and `kb_articles` (migration 0009) rewrite the rows an edit
+ * touches, in the edit's own statement: a publish is searchable when it commits, however it was made.
+ * On a server the index leads with the workspace and locale (`btree_gin`), so a search reads the
+ * matches of its own workspace and language only; embedded PGlite, which cannot load `btree_gin`
+ * beside `pg_trgm`, indexes the vector alone (the migration chooses).
+ */
+export const kbSearchDocuments = pgTable(
+  'kb_search_documents',
+  {
+    workspaceId: workspaceId(),
+    articleId: uuid('article_id').notNull(),
+    locale: text('locale').notNull(),
+    config: regconfig('config').notNull(),
+    visibility: text('visibility', { enum: articleVisibilities }).notNull(),
+    categoryId: uuid('category_id').notNull(),
+    tags: text('tags').array().notNull(),
+    /** Every locale the article has a published text in (for the default-locale fallback). */
+    locales: text('locales').array().notNull(),
+    searchVector: tsvector('search_vector').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.articleId, t.locale] }),
+    foreignKey({
+      columns: [t.workspaceId, t.articleId],
+      foreignColumns: [kbArticles.workspaceId, kbArticles.id],
+    }).onDelete('cascade'),
+    index('kb_search_documents_search_idx').using('gin', t.workspaceId, t.locale, t.searchVector),
   ],
 )
 

@@ -396,12 +396,6 @@ export function createArticlesService(db: Db, readers: Readers) {
       publishedAt: now,
       ...actorColumns(actor),
     })
-    await tx.execute(sql`insert into kb_search_terms (workspace_id, config, term)
-      select t.workspace_id, t.search_config::text, w.term
-      from kb_article_translations t, unnest(tsvector_to_array(t.search_vector)) as w(term)
-      where t.workspace_id = ${article.workspaceId} and t.article_id = ${article.id} and t.locale = ${locale}
-        and length(w.term) between 3 and 40 and w.term ~ '^[[:alpha:]]+$'
-      on conflict do nothing`)
     await recordEvent(tx, {
       workspaceId: article.workspaceId,
       type: 'kb.article.published',

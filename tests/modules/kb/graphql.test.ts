@@ -173,7 +173,7 @@ t.test("suggestions search a ticket's distinctive words, not the ones most texts
     from kb_articles a where a.workspace_id = ${shop.id}::uuid
       and not exists (select 1 from kb_article_translations t where t.workspace_id = a.workspace_id and t.article_id = a.id)`)
   // The statistics PostgreSQL keeps once the table is analysed say "pedido" is in almost every text.
-  await db.execute(sql`analyze kb_article_translations`)
+  await db.execute(sql`analyze kb_search_documents`)
   const shown = await shop.api.post('/v1/kb/suggestions', {
     subject: 'Mi pedido llegó roto',
     body: '¿Cubre la garantía mi pedido?',
