@@ -170,13 +170,15 @@ CREATE TRIGGER kb_search_documents_on_article AFTER UPDATE ON kb_articles
 SELECT kb_search_documents_sync(array_agg(a.workspace_id), array_agg(a.id), array_agg(NULL::text)) FROM kb_articles a;
 --> statement-breakpoint
 -- The same page as before (migration 0008), read from the documents: visibility, category, tags and the
--- fallback's "no published text in the requested locale" are columns of the row that matched.
+-- fallback's "no published text in the requested locale" are columns of the row that matched. ROWS 20
+-- (a page, not the default 1,000): the statement that joins the page to its articles then looks each one
+-- up by key instead of hashing every article of the workspace (measured: 51 -> 26 ms per search).
 CREATE OR REPLACE FUNCTION kb_search_page(
   p_visibilities text[], p_categories uuid[], p_tags text[],
   p_locale text, p_query tsquery, p_fallback_locale text, p_fallback_query tsquery,
   p_after_rank real, p_after_id uuid, p_limit integer
 ) RETURNS TABLE (article_id uuid, locale text, rank real)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 20 SET search_path = pg_catalog, public
 AS $$
 DECLARE
   bound uuid := nullif(current_setting('atiende.workspace_id', true), '')::uuid;
