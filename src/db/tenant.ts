@@ -37,6 +37,23 @@ export function inWorkspace<T>(db: Db, workspaceId: string, fn: (tx: Tx) => Prom
 }
 
 /**
+ * `inWorkspace` for writes that can break a unique or foreign key: `conflict` turns such an error into
+ * the problem the caller should get (a 409 that names the field), or returns null to let it through.
+ */
+export async function writeInWorkspace<T>(
+  db: Db,
+  workspaceId: string,
+  fn: (tx: Tx) => Promise<T>,
+  conflict: (error: unknown) => Error | null,
+): Promise<T> {
+  try {
+    return await inWorkspace(db, workspaceId, fn)
+  } catch (error) {
+    throw conflict(error) ?? error
+  }
+}
+
+/**
  * `inWorkspace` for reads: on a server, statements run on a bound tenant connection without a
  * transaction of their own (one round trip for one statement). Embedded PGlite has one connection,
  * shared by every request, so there a read is a bound transaction too.

@@ -4,7 +4,7 @@ import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { contacts, tickets } from '../../db/schema/index.ts'
-import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
+import { readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
@@ -207,13 +207,8 @@ export async function updateContact(
 }
 
 export function createContactsService(db: Db) {
-  async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await inWorkspace(db, workspaceId, fn)
-    } catch (error) {
-      throw contactConflict(error) ?? error
-    }
-  }
+  const write = <T>(workspaceId: string, fn: (tx: Tx) => Promise<T>) =>
+    writeInWorkspace(db, workspaceId, fn, contactConflict)
 
   async function lockContact(tx: Tx, workspaceId: string, id: string) {
     const [row] = await tx

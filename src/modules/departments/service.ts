@@ -4,7 +4,7 @@ import { authorize, authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { departmentMembers, departments, memberships, tickets } from '../../db/schema/index.ts'
-import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
+import { readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
@@ -84,13 +84,8 @@ function conflict(error: unknown) {
 }
 
 export function createDepartmentsService(db: Db) {
-  async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await inWorkspace(db, workspaceId, fn)
-    } catch (error) {
-      throw conflict(error) ?? error
-    }
-  }
+  const write = <T>(workspaceId: string, fn: (tx: Tx) => Promise<T>) =>
+    writeInWorkspace(db, workspaceId, fn, conflict)
 
   async function find(q: Executor, workspaceId: string, ref: string, publicOnly: boolean) {
     const [row] = await q

@@ -15,7 +15,7 @@ import {
   messages,
   tickets,
 } from '../../db/schema/index.ts'
-import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
@@ -182,11 +182,7 @@ function conflict(error: unknown) {
 export function createArticlesService(db: Db, readers: Readers) {
   async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     await loadSearchConfigs(db)
-    try {
-      return await inWorkspace(db, workspaceId, fn)
-    } catch (error) {
-      throw conflict(error) ?? error
-    }
+    return writeInWorkspace(db, workspaceId, fn, conflict)
   }
 
   async function translationsOf(q: Executor, workspaceId: string, ids: string[]) {

@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { pgTextArray, rowsOf } from '../../db/raw.ts'
 import { kbArticles, kbCategories, kbCategoryTranslations } from '../../db/schema/index.ts'
-import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
+import { readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
@@ -106,13 +106,8 @@ function normalizeTranslations(input: CategoryTranslationInput[]) {
 }
 
 export function createCategoriesService(db: Db, readers: Readers) {
-  async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await inWorkspace(db, workspaceId, fn)
-    } catch (error) {
-      throw conflict(error) ?? error
-    }
-  }
+  const write = <T>(workspaceId: string, fn: (tx: Tx) => Promise<T>) =>
+    writeInWorkspace(db, workspaceId, fn, conflict)
 
   async function load(q: Executor, workspaceId: string, ids: string[]) {
     if (ids.length === 0) return []

@@ -4,7 +4,7 @@ import { authorize, authorizeScoped, can } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { violatedConstraint } from '../../db/errors.ts'
 import { contacts, organizations, tickets } from '../../db/schema/index.ts'
-import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
+import { readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Tx } from '../../db/transaction.ts'
 import { decodeCursor, paginate } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
@@ -36,13 +36,8 @@ function conflict(error: unknown): Problem | null {
 }
 
 export function createOrganizationsService(db: Db) {
-  async function write<T>(workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    try {
-      return await inWorkspace(db, workspaceId, fn)
-    } catch (error) {
-      throw conflict(error) ?? error
-    }
-  }
+  const write = <T>(workspaceId: string, fn: (tx: Tx) => Promise<T>) =>
+    writeInWorkspace(db, workspaceId, fn, conflict)
 
   async function lock(tx: Tx, workspaceId: string, id: string) {
     const [row] = await tx
