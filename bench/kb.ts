@@ -15,9 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,6 +28,21 @@ import { type Db, openDatabase } from '../src/db/client.ts'
 import { slugify } from '../src/modules/kb/articles.ts'
 import { searchConfigOf } from '../src/modules/kb/locales.ts'
 import { parseSearchQuery, suggestionWords } from '../src/modules/kb/search-query.ts'
+import {
+  cpuSeconds,
+  exited,
+  fmt,
+  fmtInt,
+  freePort,
+  machineCpu,
+  mark,
+  msSince,
+  percentile,
+  positiveNumber,
+  sleep,
+  stopProcess,
+  writeResults,
+} from './common.ts'
 import { benchDatabaseName, benchDatabases } from './databases.ts'
 import {
   type Article,
@@ -47,11 +60,6 @@ import {
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(benchDir, '..')
-
-function positiveNumber(value: string | undefined, fallback: number): number {
-  const n = Number(value)
-  return value && Number.isFinite(n) && n > 0 ? n : fallback
-}
 
 const TRANSLATIONS = Math.max(
   200,
@@ -78,11 +86,7 @@ const dbName = benchDatabaseName('kb')
 const platformToken = `atp_bench_${randomBytes(24).toString('hex')}`
 
 const log = (message: string) => process.stderr.write(`[bench:kb] ${message}\n`)
-const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—')
-const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—')
 const pct = (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(0)} %` : '—')
-const msSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const databases = benchDatabases({
   log,
@@ -97,32 +101,6 @@ interface Server {
   url: string
   proc: ChildProcess
   output: string[]
-}
-
-const exited = (proc: ChildProcess) => proc.exitCode !== null || proc.signalCode !== null
-
-async function stopServer(server: Server) {
-  const { proc } = server
-  if (exited(proc)) return
-  const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-  proc.kill('SIGTERM')
-  const timer = setTimeout(() => {
-    if (!exited(proc)) proc.kill('SIGKILL')
-  }, 5_000)
-  await Promise.race([gone, sleep(8_000)])
-  clearTimeout(timer)
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** Service settings of the child and of the in-process copy (diagnostics). */
@@ -154,7 +132,7 @@ async function startServer(url: string): Promise<Server> {
   proc.stderr?.on('data', keep)
   proc.on('error', (err) => keep(Buffer.from(`could not start the server: ${err.message}\n`)))
   const server = { url: `http://127.0.0.1:${port}`, proc, output }
-  databases.beforeCleanup(() => stopServer(server))
+  databases.beforeCleanup(() => stopProcess(proc))
   const deadline = Date.now() + 90_000
   while (Date.now() < deadline) {
     if (exited(proc))
@@ -183,28 +161,6 @@ async function api(server: Server, token: string, method: string, url: string, b
 
 // ---------------------------------------------------------------------------------------------------
 // CPU: of the server, of this database's PostgreSQL backends, of the bench, and of everything else.
-
-/** CPU seconds (user + system) a process has used so far; Linux counts in 1/100 s. */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return null
-  }
-}
-
-/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-function machineCpu(): number | null {
-  try {
-    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? []
-    const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number)
-    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100
-  } catch {
-    return null
-  }
-}
 
 interface CpuMark {
   server: number | null
@@ -677,12 +633,6 @@ async function measure(
 const failed = (r: LoadResult) => r.samples.filter((s) => s.status < 200 || s.status >= 300).length
 const latencies = (samples: Sample[]) => Float64Array.from(samples.map((s) => s.ms)).sort()
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-  return sorted[index] ?? Number.NaN
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Diagnostics: the statements the service sends (an in-process copy of the app on the same database,
 // recording them) and the plans of what they run. The service gets the matching page from
@@ -1091,8 +1041,6 @@ async function diagnose(
 // ---------------------------------------------------------------------------------------------------
 // Report
 
-const mark = (ok: boolean) => (ok ? '✓' : '✗')
-
 interface Measured {
   scenario: Scenario
   result: LoadResult
@@ -1367,38 +1315,6 @@ function buildReport(input: {
   return `${lines.join('\n')}\n`
 }
 
-/**
- * Adds the report as `### Knowledge base` at the end of today's `## YYYY-MM-DD` section of bench/RESULTS.md
- * (the one run.ts and sla.ts have just written), replacing an earlier one of that day; with no section for
- * today, starts one at the top.
- */
-function writeResults(report: string, day: string) {
-  const file = path.join(benchDir, 'RESULTS.md')
-  const title = '# Benchmark results\n\nWritten by `BENCH_WRITE_RESULTS=1 npm run bench`, newest first.\n'
-  const heading = `## ${day}`
-  const subheading = '### Knowledge base'
-  const subsection = `${subheading}\n\n${report.trim()}\n`
-  const existing = existsSync(file) ? readFileSync(file, 'utf8') : title
-  const parts = existing.split(/^(?=## )/m)
-  const head = parts[0]?.startsWith('## ') ? title : (parts[0] ?? title)
-  const sections = parts.slice(parts[0]?.startsWith('## ') ? 0 : 1)
-  const today = sections.findIndex((s) => s.startsWith(`${heading}\n`))
-  if (today === -1) {
-    sections.unshift(`${heading}\n\n${subsection}`)
-  } else {
-    const lines = (sections[today] as string).trimEnd().split('\n')
-    const start = lines.indexOf(subheading)
-    if (start !== -1) {
-      let end = lines.findIndex((line, i) => i > start && /^#{2,3} /.test(line))
-      if (end === -1) end = lines.length
-      lines.splice(start, end - start)
-    }
-    sections[today] = `${lines.join('\n').trimEnd()}\n\n${subsection}`
-  }
-  writeFileSync(file, `${head.trimEnd()}\n\n${sections.map((s) => `${s.trim()}\n`).join('\n')}`)
-  log(`wrote ${path.relative(root, file)}`)
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Main
 
@@ -1552,7 +1468,8 @@ async function main(): Promise<number> {
     pools: { search: searchPool.length, typo: typoPool.length, tickets: ticketPool.length },
   })
   process.stdout.write(`\n${report}\n`)
-  if (process.env.BENCH_WRITE_RESULTS === '1') writeResults(report, now.toISOString().slice(0, 10))
+  if (process.env.BENCH_WRITE_RESULTS === '1')
+    writeResults(report, now.toISOString().slice(0, 10), { log, subheading: '### Knowledge base' })
   log(`finished in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
   const broken =
     runs.some((r) => failed(r.result) > 0 || r.result.samples.length === 0) ||

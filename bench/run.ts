@@ -10,13 +10,25 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon, { type Request } from 'autocannon'
 import pg from 'pg'
+import {
+  cpuSeconds,
+  exited,
+  fmt,
+  fmtInt,
+  freePort,
+  machineCpu,
+  percentile,
+  positiveNumber,
+  sleep,
+  stopProcess,
+  writeResults,
+} from './common.ts'
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(benchDir, '..')
@@ -34,12 +46,6 @@ const serviceDbName = `atiende_bench_${runId}_svc`
 const baselineDbName = `atiende_bench_${runId}_base`
 const platformToken = `atp_bench_${randomBytes(24).toString('hex')}`
 
-function positiveNumber(value: string | undefined, fallback: number): number {
-  const n = Number(value)
-  return value && Number.isFinite(n) && n > 0 ? n : fallback
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`)
 
 function databaseUrl(name: string): string {
@@ -81,27 +87,13 @@ function startChild(name: string, script: string, env: Record<string, string>): 
   return child
 }
 
-const exited = (proc: ChildProcess) => proc.exitCode !== null || proc.signalCode !== null
-
-async function stopChild(child: Child) {
-  const { proc } = child
-  if (exited(proc)) return
-  const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-  proc.kill('SIGTERM')
-  const timer = setTimeout(() => {
-    if (!exited(proc)) proc.kill('SIGKILL')
-  }, 5_000)
-  await Promise.race([gone, sleep(8_000)])
-  clearTimeout(timer)
-}
-
 async function dropDatabase(admin: pg.Client, name: string) {
   await admin.query(`drop database if exists "${name}" with (force)`)
 }
 
 function cleanup(): Promise<void> {
   cleaningUp ??= (async () => {
-    await Promise.all(children.map((child) => stopChild(child).catch(() => {})))
+    await Promise.all(children.map((child) => stopProcess(child.proc).catch(() => {})))
     await Promise.all(openClients.map((client) => client.end().catch(() => {})))
     if (createdDatabases.length === 0) return
     const admin = new pg.Client({ connectionString: ADMIN_URL })
@@ -131,18 +123,6 @@ async function connect(url: string): Promise<pg.Client> {
   await client.connect()
   openClients.push(client)
   return client
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 async function waitHealthy(child: Child, base: string, timeoutMs = 90_000) {
@@ -176,17 +156,6 @@ function memoryOf(pid: number): { rssMb: number; peakMb: number } | null {
   }
 }
 
-/** CPU seconds (user + system) a process has used so far; Linux counts in 1/100 s. */
-function cpuSeconds(pid: number | string): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return null
-  }
-}
-
 /** CPU seconds of every PostgreSQL process on the machine, by pid. */
 function postgresCpu(): Map<number, number> {
   const byPid = new Map<number, number>()
@@ -199,17 +168,6 @@ function postgresCpu(): Map<number, number> {
     } catch {}
   }
   return byPid
-}
-
-/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-function machineCpu(): number | null {
-  try {
-    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? []
-    const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number)
-    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100
-  } catch {
-    return null
-  }
 }
 
 interface CpuSnapshot {
@@ -325,12 +283,6 @@ interface LoadOptions {
   request: Request
   connections?: number
   duration: number
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-  return sorted[index] ?? Number.NaN
 }
 
 /** One autocannon run; latency percentiles come from every response's own time, not bucketed. */
@@ -593,9 +545,6 @@ async function explain(db: pg.Client, query: Statement): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------------
 // Report
 
-const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—')
-const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—')
-
 interface Row {
   scenario: string
   result?: LoadResult
@@ -676,21 +625,6 @@ function costTable(runs: [string, LoadResult][]): string {
     )
   }
   return lines.join('\n')
-}
-
-function writeResults(report: string, day: string) {
-  const file = path.join(benchDir, 'RESULTS.md')
-  const title = '# Benchmark results\n\nWritten by `BENCH_WRITE_RESULTS=1 npm run bench`, newest first.\n'
-  const heading = `## ${day}`
-  const section = `${heading}\n\n${report.trim()}\n`
-  const existing = existsSync(file) ? readFileSync(file, 'utf8') : title
-  const parts = existing.split(/^(?=## )/m)
-  const head = parts[0]?.startsWith('## ') ? title : (parts[0] ?? title)
-  const sections = parts
-    .slice(parts[0]?.startsWith('## ') ? 0 : 1)
-    .filter((s) => !s.startsWith(`${heading}\n`))
-  writeFileSync(file, [`${head.trimEnd()}\n\n`, section, ...sections.map((s) => `\n${s.trim()}\n`)].join(''))
-  log(`wrote ${path.relative(root, file)}`)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -988,7 +922,7 @@ async function main() {
   ].join('\n')
 
   process.stdout.write(`\n${report}\n`)
-  if (process.env.BENCH_WRITE_RESULTS === '1') writeResults(report, day)
+  if (process.env.BENCH_WRITE_RESULTS === '1') writeResults(report, day, { log })
   log(`finished in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
   return failed.length === 0 && serviceAlive ? 0 : 1
 }

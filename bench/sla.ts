@@ -9,10 +9,7 @@
  * BENCH_WRITE_RESULTS=1 (adds the report as `### SLA` to today's section of bench/RESULTS.md).
  * See bench/README.md.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import type pg from 'pg'
@@ -26,10 +23,8 @@ import {
 } from '../src/modules/sla/business-time.ts'
 import { businessCalendarOf, type CalendarDefinition } from '../src/modules/sla/calendars.ts'
 import { breachSweepStatement, nextDeadline } from '../src/modules/sla/sweep.ts'
+import { cpuSeconds, fmt, fmtInt, machineCpu, mark, msSince, percentile, writeResults } from './common.ts'
 import { benchDatabaseName, benchDatabases } from './databases.ts'
-
-const benchDir = path.dirname(fileURLToPath(import.meta.url))
-const root = path.resolve(benchDir, '..')
 
 const TARGETS = { addOpsPerSec: 500_000, sweepP95Ms: 100 }
 
@@ -53,9 +48,6 @@ const DAY = 86_400_000
 const dbName = benchDatabaseName('sla')
 
 const log = (message: string) => process.stderr.write(`[bench:sla] ${message}\n`)
-const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—')
-const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—')
-const msSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6
 
 const databases = benchDatabases({
   log,
@@ -65,28 +57,6 @@ const databases = benchDatabases({
 
 // ---------------------------------------------------------------------------------------------------
 // Other work on the machine skews every figure here: how much CPU the rest of the machine used.
-
-/** CPU seconds (user + system) a process has used so far; Linux counts in 1/100 s. */
-function cpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return null
-  }
-}
-
-/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-function machineCpu(): number | null {
-  try {
-    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? []
-    const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number)
-    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100
-  } catch {
-    return null
-  }
-}
 
 interface CpuMark {
   machine: number | null
@@ -455,15 +425,6 @@ async function benchSweep(admin: pg.Client): Promise<SweepResult> {
 // ---------------------------------------------------------------------------------------------------
 // 3. Report
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  if (sorted.length === 0) return Number.NaN
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-  return sorted[index] ?? Number.NaN
-}
-
-const mark = (ok: boolean) => (ok ? '✓' : '✗')
-
 function buildReport(
   header: string,
   time: BusinessTimeResult,
@@ -494,8 +455,11 @@ function buildReport(
 
   let planUsesIndex = false
   if (sweep) {
-    const p50 = percentile(sweep.runsMs, 50)
-    const p95 = percentile(sweep.runsMs, 95)
+    // percentile() reads values sorted ascending.
+    const runsMs = Float64Array.from(sweep.runsMs).sort()
+    const deadlineMs = Float64Array.from(sweep.deadlineMs).sort()
+    const p50 = percentile(runsMs, 50)
+    const p95 = percentile(runsMs, 95)
     const max = Math.max(...sweep.runsMs)
     const allSwept = sweep.swept.every((n) => n === DUE)
     planUsesIndex = sweep.plan.some((line) => line.includes('sla_timers_due_idx'))
@@ -520,7 +484,7 @@ function buildReport(
     ])
     rows.push([
       'nextDeadline (earliest deadline or warning of any running timer)',
-      `p50 ${fmt(percentile(sweep.deadlineMs, 50), 2)} ms · max ${fmt(Math.max(...sweep.deadlineMs), 2)} ms`,
+      `p50 ${fmt(percentile(deadlineMs, 50), 2)} ms · max ${fmt(Math.max(...sweep.deadlineMs), 2)} ms`,
       'informational',
       '—',
     ])
@@ -590,37 +554,6 @@ function buildReport(
   return `${lines.join('\n')}\n`
 }
 
-/**
- * Adds the report as `### SLA` at the end of today's `## YYYY-MM-DD` section of bench/RESULTS.md (the one
- * run.ts has just written), replacing an earlier `### SLA` of that day; with no section for today, starts
- * one at the top as run.ts does.
- */
-function writeResults(report: string, day: string) {
-  const file = path.join(benchDir, 'RESULTS.md')
-  const title = '# Benchmark results\n\nWritten by `BENCH_WRITE_RESULTS=1 npm run bench`, newest first.\n'
-  const heading = `## ${day}`
-  const subsection = `### SLA\n\n${report.trim()}\n`
-  const existing = existsSync(file) ? readFileSync(file, 'utf8') : title
-  const parts = existing.split(/^(?=## )/m)
-  const head = parts[0]?.startsWith('## ') ? title : (parts[0] ?? title)
-  const sections = parts.slice(parts[0]?.startsWith('## ') ? 0 : 1)
-  const today = sections.findIndex((s) => s.startsWith(`${heading}\n`))
-  if (today === -1) {
-    sections.unshift(`${heading}\n\n${subsection}`)
-  } else {
-    const lines = (sections[today] as string).trimEnd().split('\n')
-    const start = lines.indexOf('### SLA')
-    if (start !== -1) {
-      let end = lines.findIndex((line, i) => i > start && /^#{2,3} /.test(line))
-      if (end === -1) end = lines.length
-      lines.splice(start, end - start)
-    }
-    sections[today] = `${lines.join('\n').trimEnd()}\n\n${subsection}`
-  }
-  writeFileSync(file, `${head.trimEnd()}\n\n${sections.map((s) => `${s.trim()}\n`).join('\n')}`)
-  log(`wrote ${path.relative(root, file)}`)
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Main
 
@@ -654,7 +587,7 @@ async function main(): Promise<number> {
     `load average at start ${loadAtStart} · ${fmt((Date.now() - startedAt) / 1000, 0)} s in all`
   const report = buildReport(header, time, sweep, sweepError)
   process.stdout.write(`\n${report}\n`)
-  if (process.env.BENCH_WRITE_RESULTS === '1') writeResults(report, day)
+  if (process.env.BENCH_WRITE_RESULTS === '1') writeResults(report, day, { log, subheading: '### SLA' })
   log(`finished in ${((Date.now() - startedAt) / 1000).toFixed(0)} s (sink ${sink % 10})`)
   const broken = !sweep || sweep.swept.some((n) => n !== DUE)
   return broken ? 1 : 0

@@ -1,7 +1,7 @@
 -- Search reads a narrow table of its own (kb_search_documents, one row per published text of an
 -- unarchived article) rather than the wide translations with their bodies, HTML and drafts, and ranks
--- the texts that match without a join: measured on 100,000 texts, 36 -> 13 ms for a word 3,600 texts
--- have (bench/RESULTS.md).
+-- the texts that match without a join. Measured on 100,000 texts (bench/kb.ts), a warm search for a word
+-- 3,600 texts have: 36 ms on the translations, 13 ms on the documents.
 CREATE TABLE "kb_search_documents" (
 	"workspace_id" uuid NOT NULL,
 	"article_id" uuid NOT NULL,
