@@ -164,6 +164,9 @@ export const kbSearchDocuments = pgTable(
       foreignColumns: [kbArticles.workspaceId, kbArticles.id],
     }).onDelete('cascade'),
     index('kb_search_documents_search_idx').using('gin', t.workspaceId, t.locale, t.searchVector),
+    // The distinct sets of locales a workspace's texts come in, read by skipping through this index: a
+    // search skips the default-locale fallback when no article lacks the requested locale (migration 0010).
+    index('kb_search_documents_locales_idx').on(t.workspaceId, t.locale, t.locales),
   ],
 )
 

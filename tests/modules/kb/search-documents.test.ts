@@ -8,7 +8,9 @@ import { buildTestApp, type Workspace } from '../../helpers/app.ts'
  * Search reads `kb_search_documents`, which triggers (migration 0009) keep in step with the articles
  * and their translations. Every later edit must reach it in the same request: visibility, category,
  * tags, archive, a deleted translation or article, a new publish. And whatever sequence of edits is
- * made through the API, the documents are exactly what the published texts say they should be.
+ * made through the API, the documents are exactly what the published texts say they should be, and
+ * kb_locale_gap (migration 0010), which lets a search skip the default-locale fallback, tells truly
+ * whether any article lacks a locale.
  */
 const ctx = await buildTestApp(t)
 const db = ctx.db.database.db
@@ -271,7 +273,20 @@ t.test(
         }
         const { stored, expected } = await documents(ws.id)
         t.same(stored, expected, `documents after ${JSON.stringify(ops)}`)
-        return JSON.stringify(stored) === JSON.stringify(expected)
+        // Whether a search in one locale needs the fallback to another (migration 0010), against what
+        // the documents say: some text in the fallback locale whose article has none in the requested one.
+        const gaps = await rowsOf<{ fallback: string; requested: string; answer: boolean; truth: boolean }>(
+          db,
+          sql`
+          select f.l as fallback, r.l as requested, kb_locale_gap(${ws.id}::uuid, f.l, r.l) as answer,
+            exists (select 1 from kb_search_documents d
+                    where d.workspace_id = ${ws.id} and d.locale = f.l and not (r.l = any(d.locales))) as truth
+          from unnest(${`{${locales.join(',')}}`}::text[]) f(l), unnest(${`{${locales.join(',')}}`}::text[]) r(l)
+          where f.l <> r.l`,
+        )
+        const wrong = gaps.filter((g) => g.answer !== g.truth)
+        t.same(wrong, [], `locale gaps after ${JSON.stringify(ops)}`)
+        return JSON.stringify(stored) === JSON.stringify(expected) && wrong.length === 0
       }),
       { numRuns: 30 },
     )
