@@ -743,6 +743,25 @@ async function functionSource(client: pg.Client, name: string): Promise<Function
   }
 }
 
+/** `a, coalesce(b, '{}'), c` → its expressions: split at the commas outside parentheses and quotes. */
+function splitArguments(list: string): string[] {
+  const out: string[] = []
+  let depth = 0
+  let quoted = false
+  let current = ''
+  for (const ch of list) {
+    if (ch === "'") quoted = !quoted
+    else if (!quoted && ch === '(') depth++
+    else if (!quoted && ch === ')') depth--
+    if (ch === ',' && depth === 0 && !quoted) {
+      out.push(current.trim())
+      current = ''
+    } else current += ch
+  }
+  out.push(current.trim())
+  return out
+}
+
 /** plpgsql: an array of `quote_nullable(v)` (or `pg_typeof(v)`) of the variables. */
 const recordOf = (vars: string[], what: 'value' | 'type') =>
   `ARRAY[${vars.map((v) => (what === 'value' ? `quote_nullable(${v})` : `pg_typeof(${v})::text`)).join(', ')}]::text[]`
@@ -761,15 +780,19 @@ function standIn(source: FunctionSource): { create: string; sql: string | null }
     `CREATE FUNCTION ${CAPTURE_SCHEMA}.${source.name}(${source.signature}) RETURNS ${source.result}
      LANGUAGE plpgsql AS $kb_bench$${body}$kb_bench$`
   if (source.language === 'plpgsql') {
-    // RETURN QUERY EXECUTE format(…) or a $query$ literal USING a, b, …; → the text it runs and the
-    // USING values.
+    // Each EXECUTE format(…) (or a $query$ literal) [INTO …] USING a, b, …; → a record of the text it runs
+    // and of the USING values. An EXECUTE … INTO still runs (what follows depends on it); a RETURN QUERY
+    // EXECUTE returns no row instead.
     const dynamic =
-      /RETURN\s+QUERY\s+EXECUTE\s+(format\s*\([\s\S]*\)|\$query\$[\s\S]*?\$query\$)\s+USING\s+([\w\s,]+?)\s*;/i
-    const match = dynamic.exec(source.body)
-    const using = match?.[2]?.split(',').map((v) => v.trim()) ?? []
-    if (!match?.[1] || !using.every((v) => /^[a-z_][a-z0-9_]*$/i.test(v)))
-      throw new Error(`diagnostics: ${source.name} no longer runs RETURN QUERY EXECUTE <text> USING …`)
-    const body = source.body.replace(dynamic, () => `${record(match[1] as string, using)}\n  RETURN;`)
+      /(RETURN\s+QUERY\s+)?EXECUTE\s+(format\s*\([\s\S]*?\)|\$query\$[\s\S]*?\$query\$)\s+(INTO\s+[\w\s,]+?\s+)?USING\s+([^;]+?)\s*;/gi
+    let found = 0
+    const body = source.body.replace(dynamic, (statement, returns, text, into, list) => {
+      found++
+      const using = splitArguments(list)
+      if (returns && into) throw new Error(`diagnostics: ${source.name} has a RETURN QUERY EXECUTE … INTO`)
+      return returns ? `${record(text, using)}\n  RETURN;` : `${record(text, using)}\n  ${statement}`
+    })
+    if (found === 0) throw new Error(`diagnostics: ${source.name} no longer runs EXECUTE <text> USING …`)
     return { create: create(body), sql: null }
   }
   if (source.language === 'sql') {
@@ -792,7 +815,7 @@ async function captureCalls(
   workspaceId: string,
   sources: FunctionSource[],
   statements: Statement[],
-): Promise<Captured[]> {
+): Promise<Captured[][]> {
   const standIns = new Map(sources.map((s) => [s.name, standIn(s)]))
   await client.query('begin')
   try {
@@ -804,22 +827,25 @@ async function captureCalls(
     )
     for (const s of standIns.values()) await client.query(s.create)
     await client.query(`select set_config('search_path', $1, true)`, [`${CAPTURE_SCHEMA}, public`])
-    const captured: Captured[] = []
+    const captured: Captured[][] = []
     for (const statement of statements) {
       await client.query('truncate pg_temp.kb_bench_calls')
       await client.query(statement.sql, statement.params)
       const { rows } = await client.query('select * from pg_temp.kb_bench_calls order by n')
-      const row = rows[0]
-      if (rows.length !== 1 || !row)
-        throw new Error(`diagnostics: replaying a statement made ${rows.length} search function calls, not 1`)
+      if (rows.length === 0 || new Set(rows.map((r) => `${r.fn}${r.args}`)).size !== 1)
+        throw new Error(
+          `diagnostics: replaying a statement made ${rows.length} statements, not those of one call`,
+        )
       const typed = (values: string[], types: string[]) => values.map((v, i) => `${v}::${types[i]}`)
-      captured.push({
-        fn: row.fn,
-        sql: row.sql ?? standIns.get(row.fn)?.sql ?? '',
-        values: typed(row.vals, row.types),
-        types: row.types,
-        args: typed(row.args, row.arg_types),
-      })
+      captured.push(
+        rows.map((row) => ({
+          fn: row.fn,
+          sql: row.sql ?? standIns.get(row.fn)?.sql ?? '',
+          values: typed(row.vals, row.types),
+          types: row.types,
+          args: typed(row.args, row.arg_types),
+        })),
+      )
     }
     return captured
   } finally {
@@ -893,7 +919,7 @@ async function diagnose(
   url: string,
   corpus: Corpus,
   client: pg.Client,
-  samples: { exact: Query; fallback: Query; typo: Query; ticket: TicketDraft },
+  samples: { exact: Query; oneWord: Query; fallback: Query; typo: Query; ticket: TicketDraft },
 ): Promise<Diagnostics> {
   const statements: Record<string, Statement[]> = {}
   const explained: Explained[] = []
@@ -926,11 +952,13 @@ async function diagnose(
     await inject('warm', { method: 'GET', url: search(samples.exact) })
     const requests = {
       exact: `GET /v1/kb/search?q=${samples.exact.q}&locale=${samples.exact.locale}`,
+      oneWord: `GET /v1/kb/search?q=${samples.oneWord.q}&locale=${samples.oneWord.locale}`,
       fallback: `GET /v1/kb/search?q=${samples.fallback.q}&locale=${samples.fallback.locale}`,
       typo: `GET /v1/kb/search?q=${samples.typo.q}&locale=${samples.typo.locale}`,
       suggestion: `POST /v1/kb/suggestions (locale ${samples.ticket.locale})`,
     }
     await inject(requests.exact, { method: 'GET', url: search(samples.exact) })
+    await inject(requests.oneWord, { method: 'GET', url: search(samples.oneWord) })
     await inject(requests.fallback, { method: 'GET', url: search(samples.fallback) })
     const typo = await inject(requests.typo, { method: 'GET', url: search(samples.typo) })
     if (!typo.fuzzy) log(`diagnostics: "${samples.typo.q}" was not answered with fuzzy: true`)
@@ -948,6 +976,12 @@ async function diagnose(
         'search, default locale',
         requests.exact,
         callOf(requests.exact, page),
+        'kb_search_documents_search_idx',
+      ],
+      [
+        'search, one word (title first)',
+        requests.oneWord,
+        callOf(requests.oneWord, page),
         'kb_search_documents_search_idx',
       ],
       [
@@ -989,8 +1023,20 @@ async function diagnose(
     )
     const versionNum = Number((await client.query('show server_version_num')).rows[0]?.server_version_num)
     const rowsOfTable = new Map<string, number>()
-    for (const [i, [label, request, , index]] of wanted.entries()) {
-      const call = captured[i] as Captured
+    const parts = wanted.flatMap(([label, request, , index], i) => {
+      const statements = captured[i] as Captured[]
+      return statements.map((call, j) => {
+        // The title-first step of kb_search_page (migration 0011) reads the index of the titles.
+        const titles = /title_vector @@/.test(call.sql) && !/search_vector @@/.test(call.sql)
+        return {
+          label: statements.length > 1 ? `${label}, statement ${j + 1} of ${statements.length}` : label,
+          request,
+          index: titles ? 'kb_search_documents_title_idx' : index,
+          call,
+        }
+      })
+    })
+    for (const { label, request, index, call } of parts) {
       const source = sources.get(call.fn) as FunctionSource
       // plpgsql's EXECUTE plans the text for the values it is given; before PostgreSQL 18 a SQL function's
       // body is planned without them (generic plan).
@@ -1446,6 +1492,7 @@ async function main(): Promise<number> {
   log('diagnostics: recording the statements and explaining them')
   const diagnostics = await diagnose(url, corpus, client, {
     exact: searchPool.find((q) => q.locale === DEFAULT_LOCALE && q.q.includes(' ')) as Query,
+    oneWord: searchPool.find((q) => q.locale === DEFAULT_LOCALE && !q.q.includes(' ')) as Query,
     fallback: searchPool.find((q) => q.locale !== DEFAULT_LOCALE && q.q.includes(' ')) as Query,
     typo: typoPool.find((q) => q.locale === DEFAULT_LOCALE) as Query,
     ticket: ticketPool.find((t) => t.locale === DEFAULT_LOCALE) as TicketDraft,

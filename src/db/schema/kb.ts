@@ -156,6 +156,10 @@ export const kbSearchDocuments = pgTable(
     /** Every locale the article has a published text in (for the default-locale fallback). */
     locales: text('locales').array().notNull(),
     searchVector: tsvector('search_vector').notNull(),
+    /** The title's part of the vector (its weight-A lexemes), searched first (migration 0011). */
+    titleVector: tsvector('title_vector').notNull().generatedAlwaysAs(sql`ts_filter(search_vector, '{a}')`),
+    /** How many words the vector holds: the length `ts_rank` divides by (migration 0011). */
+    words: integer('words').notNull().generatedAlwaysAs(sql`kb_vector_words(search_vector)`),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.articleId, t.locale] }),
@@ -163,7 +167,8 @@ export const kbSearchDocuments = pgTable(
       columns: [t.workspaceId, t.articleId],
       foreignColumns: [kbArticles.workspaceId, kbArticles.id],
     }).onDelete('cascade'),
-    index('kb_search_documents_search_idx').using('gin', t.workspaceId, t.locale, t.searchVector),
+    index('kb_search_documents_search_idx').using('gin', t.workspaceId, t.locale, t.searchVector, t.words),
+    index('kb_search_documents_title_idx').using('gin', t.workspaceId, t.locale, t.titleVector),
     // The distinct sets of locales a workspace's texts come in, read by skipping through this index: a
     // search skips the default-locale fallback when no article lacks the requested locale (migration 0010).
     index('kb_search_documents_locales_idx').on(t.workspaceId, t.locale, t.locales),

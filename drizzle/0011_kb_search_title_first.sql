@@ -1,0 +1,155 @@
+-- Title first. For a query of one word, or of words any of which may match (the typo fallback's near
+-- spellings, a ticket's distinctive words for suggestions), ts_rank (weights D 0.1 … A 1, normalization 1)
+-- scores a text whose title has none of the words below 0.1 / log2(words + 1), its length in words: each
+-- word's share of the score is at most its heaviest weight (D, 0.1, for a body), and the sum is divided by
+-- the number of query words and by log2(length + 1). So once the texts whose titles match fill a page,
+-- the k-th of them scoring τ, a text matching in its body only can reach that page only when it is short
+-- enough: log2(words + 1) <= 0.1 / τ. Search ranks the title matches (a fraction of all matches, from an
+-- index of the titles' lexemes) and then only the body matches that short, which the search index finds
+-- by their length (btree_gin on `words`), instead of ranking every text that matches. The page is the same
+-- as ranking them all; a test compares the two on random texts and queries.
+-- The length ts_rank normalizes by (cnt_length in tsrank.c): the number of positions, one for a lexeme
+-- without any.
+CREATE FUNCTION kb_vector_words(p_vector tsvector) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog
+AS $$ SELECT coalesce(sum(coalesce(cardinality(l.positions), 1)), 0)::integer FROM unnest(p_vector) AS l $$;
+--> statement-breakpoint
+DROP INDEX "kb_search_documents_search_idx";--> statement-breakpoint
+ALTER TABLE "kb_search_documents" ADD COLUMN "title_vector" "tsvector" GENERATED ALWAYS AS (ts_filter(search_vector, '{a}')) STORED NOT NULL;--> statement-breakpoint
+ALTER TABLE "kb_search_documents" ADD COLUMN "words" integer GENERATED ALWAYS AS (kb_vector_words(search_vector)) STORED NOT NULL;--> statement-breakpoint
+-- As in migration 0009, on a server (btree_gin) the indexes lead with workspace and locale, and the search
+-- index also holds each text's length, for "body matches this short" within the index. Embedded PGlite
+-- indexes the vectors alone, and searches without the title-first step (which needs the length in the index
+-- to pay off).
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gin') THEN
+    CREATE INDEX "kb_search_documents_search_idx" ON "kb_search_documents" USING gin ("workspace_id","locale","search_vector","words");
+    CREATE INDEX "kb_search_documents_title_idx" ON "kb_search_documents" USING gin ("workspace_id","locale","title_vector");
+  ELSE
+    CREATE INDEX "kb_search_documents_search_idx" ON "kb_search_documents" USING gin ("search_vector");
+    CREATE INDEX "kb_search_documents_title_idx" ON "kb_search_documents" USING gin ("title_vector");
+  END IF;
+END
+$$;
+--> statement-breakpoint
+-- Whether ts_rank scores p_query with calc_rank_or and its bound above holds: one word, or words joined by
+-- "or" only (no prefix, weight, phrase, "and" or "not"). Read from the query's text, which lists lexemes
+-- as quoted strings (a quote inside doubled).
+CREATE FUNCTION kb_query_any_word(p_query tsquery) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog
+AS $fn$ SELECT p_query::text ~ $re$^'([^']|'')+'( \| '([^']|'')+')*$$re$ $fn$;
+--> statement-breakpoint
+-- The page of migration 0010, title first where the bound allows (see above). atiende.kb_title_first
+-- ('on' / 'off'; unset: on where btree_gin indexes the length) chooses, for tests and measurements.
+CREATE OR REPLACE FUNCTION kb_search_page(
+  p_visibilities text[], p_categories uuid[], p_tags text[],
+  p_locale text, p_query tsquery, p_fallback_locale text, p_fallback_query tsquery,
+  p_after_rank real, p_after_id uuid, p_limit integer
+) RETURNS TABLE (article_id uuid, locale text, rank real)
+LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 20 SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  bound uuid := nullif(current_setting('atiende.workspace_id', true), '')::uuid;
+  choice text := coalesce(current_setting('atiende.kb_title_first', true), '');
+  fallback boolean;
+  filters text;
+  after text;
+  title_ids uuid[];
+  title_locales text[];
+  title_ranks real[];
+  tau real;
+  max_words integer;
+BEGIN
+  IF bound IS NULL THEN
+    RETURN;
+  END IF;
+  fallback := p_fallback_locale IS NOT NULL AND kb_locale_gap(bound, p_fallback_locale, p_locale);
+  filters := 'd.workspace_id = $11 and d.visibility = any($1)'
+    || CASE WHEN p_categories IS NULL THEN '' ELSE ' and d.category_id = any($2)' END
+    || CASE WHEN p_tags IS NULL THEN '' ELSE ' and d.tags && $3' END;
+  after := CASE WHEN p_after_id IS NULL THEN '' ELSE
+    'where hits.rank < $8 or (hits.rank = $8 and hits.article_id > $9)' END;
+
+  IF NOT (CASE choice WHEN 'on' THEN true WHEN 'off' THEN false
+                      ELSE EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gin') END)
+     OR NOT kb_query_any_word(p_query) OR (fallback AND NOT kb_query_any_word(p_fallback_query)) THEN
+    -- Every match ranked. Built for the filters given and planned for these values on every call
+    -- (EXECUTE): a generic plan for every combination of optional filters estimates badly.
+    RETURN QUERY EXECUTE format($query$
+      select hits.article_id, hits.locale, hits.rank from (
+        select d.article_id, d.locale,
+          ts_rank(d.search_vector, case when d.locale = $4 then $5 else $7 end, 1) as rank
+        from kb_search_documents d
+        where %s and ((d.locale = $4 and d.search_vector @@ $5 and querytree($5) <> 'T') %s)
+      ) hits %s
+      order by hits.rank desc, hits.article_id
+      limit $10
+      $query$,
+      filters,
+      CASE WHEN NOT fallback THEN '' ELSE
+        'or (d.locale = $6 and d.search_vector @@ $7 and querytree($7) <> ''T'' and not ($4 = any(d.locales)))' END,
+      after)
+    USING p_visibilities, p_categories, p_tags, p_locale, p_query, p_fallback_locale, p_fallback_query,
+      p_after_rank, p_after_id, p_limit, bound;
+    RETURN;
+  END IF;
+
+  -- 1. The best page of the texts whose titles match.
+  EXECUTE format($query$
+    select array_agg(top.article_id order by top.rank desc, top.article_id),
+      array_agg(top.locale order by top.rank desc, top.article_id),
+      array_agg(top.rank order by top.rank desc, top.article_id)
+    from (
+      select hits.article_id, hits.locale, hits.rank from (
+        select d.article_id, d.locale,
+          ts_rank(d.search_vector, case when d.locale = $4 then $5 else $7 end, 1) as rank
+        from kb_search_documents d
+        where %s and ((d.locale = $4 and d.title_vector @@ $5) %s)
+      ) hits %s
+      order by hits.rank desc, hits.article_id
+      limit $10
+    ) top
+    $query$,
+    filters,
+    CASE WHEN NOT fallback THEN '' ELSE
+      'or (d.locale = $6 and d.title_vector @@ $7 and not ($4 = any(d.locales)))' END,
+    after)
+  INTO title_ids, title_locales, title_ranks
+  USING p_visibilities, p_categories, p_tags, p_locale, p_query, p_fallback_locale, p_fallback_query,
+    p_after_rank, p_after_id, p_limit, bound;
+
+  -- 2. The texts matching in their bodies only that could still reach the page: all of them while the
+  -- title matches leave it short, else those of at most 2^(0.1 / τ) - 1 words (a margin of 1e-4 for
+  -- ts_rank's single-precision arithmetic).
+  IF coalesce(cardinality(title_ids), 0) >= p_limit THEN
+    tau := title_ranks[p_limit];
+    IF tau > 0 AND 0.1 / (tau * (1 - 1e-4)) < 30 THEN
+      max_words := floor(power(2::float8, 0.1 / (tau * (1 - 1e-4)))) - 1;
+    END IF;
+  END IF;
+  RETURN QUERY EXECUTE format($query$
+    select u.article_id, u.locale, u.rank from (
+      select * from unnest($12::uuid[], $13::text[], $14::real[]) as t(article_id, locale, rank)
+      union all
+      select hits.article_id, hits.locale, hits.rank from (
+        select d.article_id, d.locale,
+          ts_rank(d.search_vector, case when d.locale = $4 then $5 else $7 end, 1) as rank
+        from kb_search_documents d
+        where %s %s
+          and ((d.locale = $4 and d.search_vector @@ $5 and not d.title_vector @@ $5) %s)
+      ) hits %s
+    ) u
+    order by u.rank desc, u.article_id
+    limit $10
+    $query$,
+    filters,
+    CASE WHEN max_words IS NULL THEN '' ELSE 'and d.words <= $15' END,
+    CASE WHEN NOT fallback THEN '' ELSE
+      'or (d.locale = $6 and d.search_vector @@ $7 and not d.title_vector @@ $7 and not ($4 = any(d.locales)))' END,
+    after)
+  USING p_visibilities, p_categories, p_tags, p_locale, p_query, p_fallback_locale, p_fallback_query,
+    p_after_rank, p_after_id, p_limit, bound, coalesce(title_ids, '{}'), coalesce(title_locales, '{}'),
+    coalesce(title_ranks, '{}'), max_words;
+END
+$$;

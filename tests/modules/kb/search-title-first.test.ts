@@ -1,0 +1,219 @@
+import { sql } from 'drizzle-orm'
+import fc from 'fast-check'
+import t from 'tap'
+import { uuidv7 } from 'uuidv7'
+import { pgTextArray, rowsOf } from '../../../src/db/raw.ts'
+import { searchConfigOf } from '../../../src/modules/kb/locales.ts'
+import { buildTestApp } from '../../helpers/app.ts'
+
+/**
+ * kb_search_page ranks title matches first for queries of words any of which may match (migration 0011)
+ * and then only the body matches short enough to reach the page. The pages must be exactly those of
+ * ranking every match: same texts, same order, same scores, through every page of the cursor. Compared
+ * here on random knowledge bases whose texts are as short as one word (where the length bound decides),
+ * for random queries of one to three words, both locales, the default-locale fallback and the filters.
+ */
+const ctx = await buildTestApp(t)
+const db = ctx.db.database.db
+const configs = { es: await searchConfigOf(db, 'es'), en: await searchConfigOf(db, 'en') }
+
+const vocabulary = {
+  es: ['factura', 'envío', 'tarjeta', 'pedido', 'reembolso', 'cuenta', 'garantía', 'devolución'],
+  en: ['invoice', 'shipping', 'card', 'order', 'refund', 'account', 'warranty', 'return'],
+}
+type Lang = keyof typeof vocabulary
+const filler = { es: ['sobre', 'cliente', 'tienda', 'plazo'], en: ['about', 'customer', 'store', 'term'] }
+
+/** A vector keeps at most 256 positions of one lexeme, so the padding's words are all different. */
+const padding = (lang: Lang, n: number) => Array.from({ length: n }, (_, i) => `${filler[lang][i % 4]}${i}`)
+const text = (lang: Lang, words: readonly number[], fill: number) =>
+  [...words.map((w) => vocabulary[lang][w] as string), ...padding(lang, fill)].join(' ')
+
+/** No padding, a little, or some. */
+const padArb = fc.oneof(fc.constant(0), fc.nat(3), fc.nat(200))
+/**
+ * A text: title and body words (indexes into the vocabulary) and how many filler words pad the body.
+ * Besides any mix, the two shapes the length bound is for: a title match in a 3,000-word text, which
+ * ranks below a body match in a one-word text, the other shape.
+ */
+const textArb = fc.oneof(
+  fc.record({
+    title: fc.array(fc.nat(2), { maxLength: 2 }),
+    body: fc.array(fc.nat(2), { maxLength: 3 }),
+    fill: padArb,
+  }),
+  fc.record({ title: fc.tuple(fc.nat(2)), body: fc.constant([]), fill: fc.constant(3000) }),
+  fc.record({ title: fc.constant([]), body: fc.tuple(fc.nat(2)), fill: fc.constant(0) }),
+)
+const articleArb = fc.record({
+  visibility: fc.constantFrom('public', 'contacts', 'internal'),
+  tag: fc.constantFrom('a', 'b'),
+  // The locales it is published in.
+  es: fc.option(textArb, { freq: 5 }),
+  en: fc.option(textArb, { freq: 3 }),
+})
+
+const queryArb = fc.record({
+  locale: fc.constantFrom<Lang>('es', 'en'),
+  words: fc.uniqueArray(fc.nat(3), { minLength: 1, maxLength: 3 }),
+  visibilities: fc.constantFrom(['public'], ['public', 'contacts', 'internal']),
+  tag: fc.option(fc.constantFrom('a', 'b'), { freq: 3 }),
+  limit: fc.integer({ min: 2, max: 4 }),
+})
+
+interface Hit {
+  article_id: string
+  locale: string
+  rank: string
+}
+
+/** Every page of the query through the cursor, with the title-first step on or off. */
+async function pages(
+  workspaceId: string,
+  q: {
+    locale: Lang
+    words: readonly number[]
+    visibilities: readonly string[]
+    tag: string | null
+    limit: number
+  },
+  titleFirst: 'on' | 'off',
+) {
+  const fallback: Lang | null = q.locale === 'es' ? null : 'es'
+  const tsquery = (lang: Lang) =>
+    sql`to_tsquery(${configs[lang]}::regconfig, ${q.words.map((w) => vocabulary[lang][w]).join(' | ')})`
+  const all: Hit[] = []
+  let after: Hit | undefined
+  for (let page = 0; page < 100; page++) {
+    const rows = await db.transaction(async (tx) => {
+      await tx.execute(
+        sql`select set_config('atiende.workspace_id', ${workspaceId}, true),
+                   set_config('atiende.kb_title_first', ${titleFirst}, true)`,
+      )
+      return rowsOf<Hit>(
+        tx,
+        sql`select article_id, locale, rank::text as rank from kb_search_page(
+              ${pgTextArray([...q.visibilities])}::text[], null::uuid[],
+              ${q.tag ? pgTextArray([q.tag]) : null}::text[],
+              ${q.locale}::text, ${tsquery(q.locale)},
+              ${fallback}::text, ${fallback ? tsquery(fallback) : sql`null::tsquery`},
+              ${after?.rank ?? null}::real, ${after?.article_id ?? null}::uuid, ${q.limit}::integer)`,
+      )
+    })
+    all.push(...rows)
+    after = rows.at(-1)
+    if (rows.length < q.limit) return all
+  }
+  throw new Error('more than 100 pages')
+}
+
+t.test('title first gives the pages of ranking every match, on random texts and queries', async (t) => {
+  const ws = await ctx.createWorkspace()
+  const category = await ws.api.post('/v1/kb/categories', {
+    translations: [{ locale: 'es', name: 'Todo', slug: 'todo' }],
+  })
+  t.equal(category.status, 201, 'a category')
+  let runs = 0
+  let compared = 0
+  let nonEmpty = 0
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        { arbitrary: fc.array(articleArb, { minLength: 1, maxLength: 10 }), weight: 3 },
+        { arbitrary: fc.array(articleArb, { maxLength: 60 }), weight: 1 },
+      ),
+      fc.array(queryArb, { minLength: 1, maxLength: 6 }),
+      async (articles, queries) => {
+        runs++
+        await db.execute(sql`delete from kb_articles where workspace_id = ${ws.id}`)
+        for (const a of articles) {
+          if (!a.es && !a.en) continue
+          const id = uuidv7()
+          await db.execute(sql`
+            insert into kb_articles (workspace_id, id, category_id, visibility, tags, position, source_locale,
+                                     source_revision, version)
+            values (${ws.id}, ${id}, ${category.body.id}, ${a.visibility}, ${pgTextArray([a.tag])}::text[], 0,
+                    ${a.es ? 'es' : 'en'}, 1, 1)`)
+          for (const lang of ['es', 'en'] as const) {
+            const tr = a[lang]
+            if (!tr) continue
+            await db.execute(sql`
+              insert into kb_article_translations (workspace_id, article_id, locale, slug, title, body, body_html,
+                                                   published_version, published_at, source_revision, search_config)
+              values (${ws.id}, ${id}, ${lang}, ${`a-${id}`}, ${text(lang, tr.title, 0)},
+                      ${text(lang, tr.body, tr.fill)}, '', 1, now(), 1, ${configs[lang]}::regconfig)`)
+          }
+        }
+        for (const q of queries) {
+          const every = await pages(ws.id, q, 'off')
+          const titleFirst = await pages(ws.id, q, 'on')
+          compared++
+          if (every.length > 0) nonEmpty++
+          if (JSON.stringify(titleFirst) !== JSON.stringify(every)) {
+            t.same(titleFirst, every, `pages of ${JSON.stringify(q)} over ${JSON.stringify(articles)}`)
+            return false
+          }
+        }
+        return true
+      },
+    ),
+    { numRuns: 100 },
+  )
+  t.equal(runs, 100, 'every run made')
+  t.ok(nonEmpty > compared / 4, `most queries found texts (${nonEmpty} of ${compared})`)
+})
+
+t.test('only queries of words any of which may match take the title-first path', async (t) => {
+  const cases: [string, boolean][] = [
+    [`'factura'`, true],
+    [`'factura' | 'tarjeta'`, true],
+    [`'fact''ura' | 'b'`, true],
+    [`'factura' & 'tarjeta'`, false],
+    [`'factura' <-> 'tarjeta'`, false],
+    [`'factura':*`, false],
+    [`'factura':A`, false],
+    [`!'factura'`, false],
+    [`'factura' | !'tarjeta'`, false],
+    [`('a' | 'b') & 'c'`, false],
+  ]
+  for (const [query, expected] of cases) {
+    const [row] = await rowsOf<{ any: boolean }>(db, sql`select kb_query_any_word(${query}::tsquery) as any`)
+    t.equal(row?.any, expected, query)
+  }
+})
+
+t.test(
+  'a body match in a one-word text outranks title matches in long texts, and title first keeps it',
+  async (t) => {
+    const ws = await ctx.createWorkspace()
+    const category = await ws.api.post('/v1/kb/categories', {
+      translations: [{ locale: 'es', name: 'Todo', slug: 'todo' }],
+    })
+    const long = padding('es', 3000).join(' ')
+    const texts = [
+      { title: 'Factura anual', body: long },
+      { title: 'Factura mensual', body: long },
+      { title: 'Factura rectificativa', body: long },
+      { title: '', body: 'factura' },
+    ]
+    const ids: string[] = []
+    for (const text of texts) {
+      const id = uuidv7()
+      ids.push(id)
+      await db.execute(sql`
+      insert into kb_articles (workspace_id, id, category_id, visibility, tags, position, source_locale,
+                               source_revision, version)
+      values (${ws.id}, ${id}, ${category.body.id}, 'public', '{}'::text[], 0, 'es', 1, 1)`)
+      await db.execute(sql`
+      insert into kb_article_translations (workspace_id, article_id, locale, slug, title, body, body_html,
+                                           published_version, published_at, source_revision, search_config)
+      values (${ws.id}, ${id}, 'es', ${`a-${id}`}, ${text.title}, ${text.body}, '', 1, now(), 1,
+              ${configs.es}::regconfig)`)
+    }
+    const q = { locale: 'es' as const, words: [0], visibilities: ['public'], tag: null, limit: 2 }
+    const every = await pages(ws.id, q, 'off')
+    t.equal(every[0]?.article_id, ids[3], 'ranking every match puts the one-word text first')
+    t.same(await pages(ws.id, q, 'on'), every, 'title first gives the same pages')
+    t.equal(every.length, 4, 'all four, through the cursor')
+  },
+)
