@@ -53,7 +53,10 @@ DECLARE
   bound uuid := nullif(current_setting('atiende.workspace_id', true), '')::uuid;
   choice text := coalesce(current_setting('atiende.kb_title_first', true), '');
   fallback boolean;
-  filters text;
+  -- The ranked texts of the bound workspace that the reader may see, within the filters; format() fills
+  -- in the condition on a text's vectors, with the requested locale's query ($5) as %1$s and, for the
+  -- default-locale texts of articles without a text in that locale, the fallback's ($7) as %2$s.
+  hits text;
   after text;
   title_ids uuid[];
   title_locales text[];
@@ -65,9 +68,14 @@ BEGIN
     RETURN;
   END IF;
   fallback := p_fallback_locale IS NOT NULL AND kb_locale_gap(bound, p_fallback_locale, p_locale);
-  filters := 'd.workspace_id = $11 and d.visibility = any($1)'
+  hits := 'select d.article_id, d.locale,'
+    || ' ts_rank(d.search_vector, case when d.locale = $4 then $5 else $7 end, 1) as rank'
+    || ' from kb_search_documents d where d.workspace_id = $11 and d.visibility = any($1)'
     || CASE WHEN p_categories IS NULL THEN '' ELSE ' and d.category_id = any($2)' END
-    || CASE WHEN p_tags IS NULL THEN '' ELSE ' and d.tags && $3' END;
+    || CASE WHEN p_tags IS NULL THEN '' ELSE ' and d.tags && $3' END
+    || ' and ((d.locale = $4 and %1$s)'
+    || CASE WHEN fallback THEN ' or (d.locale = $6 and %2$s and not ($4 = any(d.locales)))' ELSE '' END
+    || ')';
   after := CASE WHEN p_after_id IS NULL THEN '' ELSE
     'where hits.rank < $8 or (hits.rank = $8 and hits.article_id > $9)' END;
 
@@ -77,18 +85,12 @@ BEGIN
     -- Every match ranked. Built for the filters given and planned for these values on every call
     -- (EXECUTE): a generic plan for every combination of optional filters estimates badly.
     RETURN QUERY EXECUTE format($query$
-      select hits.article_id, hits.locale, hits.rank from (
-        select d.article_id, d.locale,
-          ts_rank(d.search_vector, case when d.locale = $4 then $5 else $7 end, 1) as rank
-        from kb_search_documents d
-        where %s and ((d.locale = $4 and d.search_vector @@ $5 and querytree($5) <> 'T') %s)
-      ) hits %s
+      select hits.article_id, hits.locale, hits.rank from (%s) hits %s
       order by hits.rank desc, hits.article_id
       limit $10
       $query$,
-      filters,
-      CASE WHEN NOT fallback THEN '' ELSE
-        'or (d.locale = $6 and d.search_vector @@ $7 and querytree($7) <> ''T'' and not ($4 = any(d.locales)))' END,
+      format(hits, 'd.search_vector @@ $5 and querytree($5) <> ''T''',
+        'd.search_vector @@ $7 and querytree($7) <> ''T'''),
       after)
     USING p_visibilities, p_categories, p_tags, p_locale, p_query, p_fallback_locale, p_fallback_query,
       p_after_rank, p_after_id, p_limit, bound;
@@ -101,19 +103,12 @@ BEGIN
       array_agg(top.locale order by top.rank desc, top.article_id),
       array_agg(top.rank order by top.rank desc, top.article_id)
     from (
-      select hits.article_id, hits.locale, hits.rank from (
-        select d.article_id, d.locale,
-          ts_rank(d.search_vector, case when d.locale = $4 then $5 else $7 end, 1) as rank
-        from kb_search_documents d
-        where %s and ((d.locale = $4 and d.title_vector @@ $5) %s)
-      ) hits %s
+      select hits.article_id, hits.locale, hits.rank from (%s) hits %s
       order by hits.rank desc, hits.article_id
       limit $10
     ) top
     $query$,
-    filters,
-    CASE WHEN NOT fallback THEN '' ELSE
-      'or (d.locale = $6 and d.title_vector @@ $7 and not ($4 = any(d.locales)))' END,
+    format(hits, 'd.title_vector @@ $5', 'd.title_vector @@ $7'),
     after)
   INTO title_ids, title_locales, title_ranks
   USING p_visibilities, p_categories, p_tags, p_locale, p_query, p_fallback_locale, p_fallback_query,
@@ -132,21 +127,14 @@ BEGIN
     select u.article_id, u.locale, u.rank from (
       select * from unnest($12::uuid[], $13::text[], $14::real[]) as t(article_id, locale, rank)
       union all
-      select hits.article_id, hits.locale, hits.rank from (
-        select d.article_id, d.locale,
-          ts_rank(d.search_vector, case when d.locale = $4 then $5 else $7 end, 1) as rank
-        from kb_search_documents d
-        where %s %s
-          and ((d.locale = $4 and d.search_vector @@ $5 and not d.title_vector @@ $5) %s)
-      ) hits %s
+      select hits.article_id, hits.locale, hits.rank from (%s) hits %s
     ) u
     order by u.rank desc, u.article_id
     limit $10
     $query$,
-    filters,
-    CASE WHEN max_words IS NULL THEN '' ELSE 'and d.words <= $15' END,
-    CASE WHEN NOT fallback THEN '' ELSE
-      'or (d.locale = $6 and d.search_vector @@ $7 and not d.title_vector @@ $7 and not ($4 = any(d.locales)))' END,
+    format(hits, 'd.search_vector @@ $5 and not d.title_vector @@ $5',
+      'd.search_vector @@ $7 and not d.title_vector @@ $7')
+      || CASE WHEN max_words IS NULL THEN '' ELSE ' and d.words <= $15' END,
     after)
   USING p_visibilities, p_categories, p_tags, p_locale, p_query, p_fallback_locale, p_fallback_query,
     p_after_rank, p_after_id, p_limit, bound, coalesce(title_ids, '{}'), coalesce(title_locales, '{}'),
