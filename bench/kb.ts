@@ -985,7 +985,7 @@ async function diagnose(
         'kb_search_documents_search_idx',
       ],
       [
-        'search, other locale (default as fallback)',
+        'search, other locale (fallback to the default left out: no article lacks the locale)',
         requests.fallback,
         callOf(requests.fallback, page),
         'kb_search_documents_search_idx',
