@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm'
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
+import { rowsOf } from '../../../src/db/raw.ts'
 import { buildTestApp, type Client, type Workspace } from '../../helpers/app.ts'
 
 /**
@@ -311,6 +313,44 @@ t.test('Spanish: a misspelt word is found by its near spellings, exclusions kept
   const nothingNear = await search(kb.ws.api, { q: 'xilófono', locale: 'es' })
   t.same(nothingNear.data, [], 'a word with no near spelling finds nothing')
   t.equal(nothingNear.fuzzy, false)
+})
+
+t.test('only words searchable texts still have are known or offered as near spellings', async (t) => {
+  const kb = await knowledgeBase('es')
+  // An article published with a typo, corrected since: the typo is no word of any text any more.
+  const id = await kb.add({ title: 'Devolver un paraguaz', body: 'El paraguaz se devuelve en tienda.' })
+  const typoFirst = await search(kb.ws.api, { q: 'paraguaz', locale: 'es' })
+  t.same(idsOf(typoFirst), [id], 'while published, the typo is a word of the text')
+  await ok(
+    kb.ws.api.put(`/v1/kb/articles/${id}/translations/es`, {
+      title: 'Devolver un paraguas',
+      body: 'El paraguas se devuelve en tienda.',
+      publish: true,
+    }),
+    200,
+  )
+  const typoNow = await search(kb.ws.api, { q: 'paraguaz', locale: 'es' })
+  t.same(idsOf(typoNow), [id], 'corrected: the old typo is a typo again, and finds the corrected text')
+  t.equal(typoNow.fuzzy, true, 'through its near spellings')
+
+  // A word whose only text was deleted is offered as nobody's near spelling.
+  const gone = await kb.add({ title: 'Bicicletas', body: 'Guardar la bicicleta en invierno.' })
+  const before = await search(kb.ws.api, { q: 'bicicleya', locale: 'es' })
+  t.same(idsOf(before), [gone], '"bicicleya" finds "bicicleta"')
+  const nearSpellings = () =>
+    ctx.db.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select set_config('atiende.workspace_id', ${kb.ws.id}, true)`)
+      const rows = await rowsOf<{ term: string | null }>(
+        tx,
+        sql`select term from kb_near_terms('kb_spanish', array['bicicleya'], 3)`,
+      )
+      return rows.map((r) => r.term)
+    })
+  t.same(await nearSpellings(), ['biciclet'], 'the near spelling offered (a lexeme)')
+  await ok(kb.ws.api.delete(`/v1/kb/articles/${gone}`), 204)
+  t.same(await nearSpellings(), [null], 'deleted: no longer offered')
+  const after = await search(kb.ws.api, { q: 'bicicleya', locale: 'es' })
+  t.same(after.data, [], 'and nothing found')
 })
 
 t.test('English: stemming, accents and typos', async (t) => {
