@@ -110,7 +110,7 @@ async function pages(
 t.test('title first gives the pages of ranking every match, on random texts and queries', async (t) => {
   const ws = await ctx.createWorkspace()
   const category = await ws.api.post('/v1/kb/categories', {
-    translations: [{ locale: 'es', name: 'Todo', slug: 'todo' }],
+    translations: [{ locale: 'es', name: 'General', slug: 'general' }],
   })
   t.equal(category.status, 201, 'a category')
   let runs = 0
@@ -187,7 +187,7 @@ t.test(
   async (t) => {
     const ws = await ctx.createWorkspace()
     const category = await ws.api.post('/v1/kb/categories', {
-      translations: [{ locale: 'es', name: 'Todo', slug: 'todo' }],
+      translations: [{ locale: 'es', name: 'General', slug: 'general' }],
     })
     const long = padding('es', 3000).join(' ')
     const texts = [
