@@ -40,7 +40,8 @@ CREATE FUNCTION kb_query_any_word(p_query tsquery) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog
 AS $fn$ SELECT p_query::text ~ $re$^'([^']|'')+'( \| '([^']|'')+')*$$re$ $fn$;
 --> statement-breakpoint
--- The page of migration 0010, title first where the bound allows (see above). atiende.kb_title_first
+-- The page of migration 0009, leaving out the default-locale fallback when kb_locale_gap (migration 0010)
+-- says no article needs it, and title first where the bound allows (see above). atiende.kb_title_first
 -- ('on' / 'off'; unset: on where btree_gin indexes the length) chooses, for tests and measurements.
 CREATE OR REPLACE FUNCTION kb_search_page(
   p_visibilities text[], p_categories uuid[], p_tags text[],
