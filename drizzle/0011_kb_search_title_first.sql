@@ -1,13 +1,16 @@
--- Title first. For a query of one word, or of words any of which may match (the typo fallback's near
--- spellings, a ticket's distinctive words for suggestions), ts_rank (weights D 0.1 … A 1, normalization 1)
--- scores a text whose title has none of the words below 0.1 / log2(words + 1), its length in words: each
--- word's share of the score is at most its heaviest weight (D, 0.1, for a body), and the sum is divided by
--- the number of query words and by log2(length + 1). So once the texts whose titles match fill a page,
--- the k-th of them scoring τ, a text matching in its body only can reach that page only when it is short
--- enough: log2(words + 1) <= 0.1 / τ. Search ranks the title matches (a fraction of all matches, from an
--- index of the titles' lexemes) and then only the body matches that short, which the search index finds
--- by their length (btree_gin on `words`), instead of ranking every text that matches. The page is the same
--- as ranking them all; a test compares the two on random texts and queries.
+-- Title first. ts_rank (weights D 0.1 … A 1, normalization 1) divides a text's score by log2(words + 1), its
+-- length in words, and before that division the score of any query without a prefix is at most 1:
+-- calc_rank_and (a query whose top operator is "and") combines its pairs of positions as 1 - Π(1 - w), below
+-- 1; calc_rank_or (any other) averages over the query's words a share that is at most the word's heaviest
+-- weight. For a query of one word, or of words any of which may match (the typo fallback's near spellings,
+-- a ticket's distinctive words for suggestions), a text whose title has none of them scores at most 0.1
+-- before the division, since a body is weighted D. So a text the query does not match in its title alone
+-- scores at most B / log2(words + 1), B being 0.1 for those queries and 1 for the others without a prefix.
+-- Once the texts whose titles match fill a page, the k-th of them scoring τ, any other text can reach that
+-- page only when it is short enough: log2(words + 1) <= B / τ. Search ranks the title matches (a fraction
+-- of all matches, from an index of the titles' lexemes) and then only the other matches that short, which
+-- the search index finds by their length (btree_gin on `words`), instead of ranking every text that
+-- matches. The page is the same as ranking them all; a test compares the two on random texts and queries.
 -- The length ts_rank normalizes by (cnt_length in tsrank.c): the number of positions, one for a lexeme
 -- without any.
 CREATE FUNCTION kb_vector_words(p_vector tsvector) RETURNS integer
@@ -33,12 +36,20 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
--- Whether ts_rank scores p_query with calc_rank_or and its bound above holds: one word, or words joined by
--- "or" only (no prefix, weight, phrase, "and" or "not"). Read from the query's text, which lists lexemes
--- as quoted strings (a quote inside doubled).
-CREATE FUNCTION kb_query_any_word(p_query tsquery) RETURNS boolean
+-- B above for p_query: 0.1 for one word or words joined by "or" only (no prefix, weight, phrase, "and" or
+-- "not"); 1 for any other query without a prefix or a "not"; null for the rest. A prefix (`:*`) has no
+-- bound: calc_rank_or sums over every lexeme it matches. A "not" (`!`) would let a title match a text does
+-- not (its body having the word excluded), where without one a match in the title is a match. Read from
+-- the query's text, which lists lexemes as quoted strings (a quote inside doubled) and operators outside.
+CREATE FUNCTION kb_rank_bound(p_query tsquery) RETURNS real
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog
-AS $fn$ SELECT p_query::text ~ $re$^'([^']|'')+'( \| '([^']|'')+')*$$re$ $fn$;
+AS $fn$
+  SELECT CASE
+    WHEN p_query::text ~ $re$^'([^']|'')+'( \| '([^']|'')+')*$$re$ THEN 0.1::real
+    WHEN regexp_replace(p_query::text, $re$'([^']|'')*'$re$, '', 'g') ~ '[*!]' THEN NULL
+    ELSE 1::real
+  END
+$fn$;
 --> statement-breakpoint
 -- The page of migration 0009, leaving out the default-locale fallback when kb_locale_gap (migration 0010)
 -- says no article needs it, and title first where the bound allows (see above). atiende.kb_title_first
@@ -62,6 +73,8 @@ DECLARE
   title_ids uuid[];
   title_locales text[];
   title_ranks real[];
+  -- B (see above) for the queries searched: the larger of the two when the fallback is searched too.
+  bound_b real;
   tau real;
   max_words integer;
 BEGIN
@@ -69,6 +82,12 @@ BEGIN
     RETURN;
   END IF;
   fallback := p_fallback_locale IS NOT NULL AND kb_locale_gap(bound, p_fallback_locale, p_locale);
+  bound_b := kb_rank_bound(p_query);
+  IF fallback THEN
+    -- (greatest() passes over a null: a prefix in either query leaves no bound.)
+    bound_b := CASE WHEN bound_b IS NULL OR kb_rank_bound(p_fallback_query) IS NULL THEN NULL
+                    ELSE greatest(bound_b, kb_rank_bound(p_fallback_query)) END;
+  END IF;
   hits := 'select d.article_id, d.locale,'
     || ' ts_rank(d.search_vector, case when d.locale = $4 then $5 else $7 end, 1) as rank'
     || ' from kb_search_documents d where d.workspace_id = $11 and d.visibility = any($1)'
@@ -82,7 +101,7 @@ BEGIN
 
   IF NOT (CASE choice WHEN 'on' THEN true WHEN 'off' THEN false
                       ELSE EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gin') END)
-     OR NOT kb_query_any_word(p_query) OR (fallback AND NOT kb_query_any_word(p_fallback_query)) THEN
+     OR bound_b IS NULL THEN
     -- Every match ranked. Built for the filters given and planned for these values on every call
     -- (EXECUTE): a generic plan for every combination of optional filters estimates badly.
     RETURN QUERY EXECUTE format($query$
@@ -115,13 +134,13 @@ BEGIN
   USING p_visibilities, p_categories, p_tags, p_locale, p_query, p_fallback_locale, p_fallback_query,
     p_after_rank, p_after_id, p_limit, bound;
 
-  -- 2. The texts matching in their bodies only that could still reach the page: all of them while the
-  -- title matches leave it short, else those of at most 2^(0.1 / τ) - 1 words (a margin of 1e-4 for
-  -- ts_rank's single-precision arithmetic).
+  -- 2. The other matches that could still reach the page: all of them while the title matches leave it
+  -- short, else those of at most 2^(B / τ) - 1 words (a margin of 1e-4 for ts_rank's single-precision
+  -- arithmetic).
   IF coalesce(cardinality(title_ids), 0) >= p_limit THEN
     tau := title_ranks[p_limit];
-    IF tau > 0 AND 0.1 / (tau * (1 - 1e-4)) < 30 THEN
-      max_words := floor(power(2::float8, 0.1 / (tau * (1 - 1e-4)))) - 1;
+    IF tau > 0 AND bound_b / (tau * (1 - 1e-4)) < 30 THEN
+      max_words := floor(power(2::float8, bound_b / (tau * (1 - 1e-4)))) - 1;
     END IF;
   END IF;
   RETURN QUERY EXECUTE format($query$
