@@ -318,28 +318,39 @@ async function spanishTexts(texts: { title: string; body: string }[]) {
   return { workspaceId: ws.id as string, ids }
 }
 
+/**
+ * Pages of two at a time for a query over these Spanish texts: ranking every match must put the text at
+ * `first` first, title first must give the same pages, and the cursor must reach every text.
+ */
+async function examplePages(
+  t: Test,
+  texts: { title: string; body: string }[],
+  query: { words: number[]; shape: Shape },
+  first: number,
+) {
+  const { workspaceId, ids } = await spanishTexts(texts)
+  const q = { locale: 'es' as const, ...query, visibilities: ['public'], tag: null, limit: 2 }
+  const every = await pages(workspaceId, q, 'off')
+  t.equal(
+    every[0]?.article_id,
+    ids[first],
+    `ranking every match puts "${texts[first]?.body.slice(0, 30)}…" first`,
+  )
+  t.same(await pages(workspaceId, q, 'on'), every, 'title first gives the same pages')
+  t.equal(every.length, texts.length, `all ${texts.length}, through the cursor`)
+}
+
 t.test(
   'a body match in a one-word text outranks title matches in long texts, and title first keeps it',
   async (t) => {
     const long = padding('es', 3000).join(' ')
-    const { workspaceId, ids } = await spanishTexts([
+    const texts = [
       { title: 'Factura anual', body: long },
       { title: 'Factura mensual', body: long },
       { title: 'Factura rectificativa', body: long },
       { title: '', body: 'factura' },
-    ])
-    const q = {
-      locale: 'es' as const,
-      words: [0],
-      shape: 'or' as const,
-      visibilities: ['public'],
-      tag: null,
-      limit: 2,
-    }
-    const every = await pages(workspaceId, q, 'off')
-    t.equal(every[0]?.article_id, ids[3], 'ranking every match puts the one-word text first')
-    t.same(await pages(workspaceId, q, 'on'), every, 'title first gives the same pages')
-    t.equal(every.length, 4, 'all four, through the cursor')
+    ]
+    await examplePages(t, texts, { words: [0], shape: 'or' }, 3)
   },
 )
 
@@ -350,24 +361,13 @@ t.test(
     // two words ten times over scores about 0.98 / log2(21) = 0.22: it is first, though its length is past
     // what a bound of 0.5 (14 words) or 0.1 (1 word) would let through.
     const long = padding('es', 197).join(' ')
-    const { workspaceId, ids } = await spanishTexts([
+    const texts = [
       { title: 'Factura y tarjeta', body: long },
       { title: 'Tarjeta factura', body: long },
       { title: 'Factura con tarjeta', body: long },
       { title: 'Reembolso', body: Array.from({ length: 10 }, () => 'factura tarjeta').join(' ') },
       { title: 'Reembolso', body: `factura ${long} tarjeta` },
-    ])
-    const q = {
-      locale: 'es' as const,
-      words: [0, 2],
-      shape: 'and' as const,
-      visibilities: ['public'],
-      tag: null,
-      limit: 2,
-    }
-    const every = await pages(workspaceId, q, 'off')
-    t.equal(every[0]?.article_id, ids[3], 'ranking every match puts the short body first')
-    t.same(await pages(workspaceId, q, 'on'), every, 'title first gives the same pages')
-    t.equal(every.length, 5, 'all five, through the cursor')
+    ]
+    await examplePages(t, texts, { words: [0, 2], shape: 'and' }, 3)
   },
 )
