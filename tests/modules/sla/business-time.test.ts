@@ -234,9 +234,21 @@ t.test(
           const calendar = calendarOf(spec)
           const at1 = addBusinessMinutes(new Date(from), m1, calendar)
           const at2 = addBusinessMinutes(new Date(from), m2, calendar)
+          if (m1 <= m2 !== at1 <= at2 && m1 !== m2) throw new Error('add is not monotonic in minutes')
+          // A sparse calendar may not hold that many minutes within add's ten-year horizon: "never" is then
+          // the answer, and the next ten years must indeed hold fewer. (Measuring up to NEVER itself,
+          // year 9999, would walk three million days.)
+          const horizon = from + 3650 * DAY
+          for (const [at, m] of [
+            [at1, m1],
+            [at2, m2],
+          ] as const) {
+            if (at.getTime() === NEVER && calendar.msBetween(from, horizon) >= m * MINUTE)
+              throw new Error(`never, though ten years hold ${m} minutes`)
+          }
+          if (at1.getTime() === NEVER || at2.getTime() === NEVER) return
           if (businessMinutesBetween(new Date(from), at1, calendar) !== m1)
             throw new Error('between(t, add(t, m)) ≠ m')
-          if (m1 <= m2 !== at1 <= at2 && m1 !== m2) throw new Error('add is not monotonic in minutes')
           const [early, late] = at1 <= at2 ? [at1, at2] : [at2, at1]
           const whole = calendar.msBetween(from, late.getTime())
           const parts =
@@ -328,6 +340,12 @@ t.test('a calendar that is never open answers never instead of looping', async (
   // A year of minutes on a minute a week is ten thousand years away: "never", found in bounded time.
   const sparse = new BusinessCalendar({ timeZone: 'UTC', weekly: [[[540, 541]], [], [], [], [], [], []] })
   t.equal(sparse.addMs(Date.UTC(2026, 0, 1), 525_600 * MINUTE), NEVER, 'past ten years: never')
+  // 20,000 minutes on it (the identities property draws that many) are 384 years away: never too.
+  t.equal(sparse.addMs(Date.UTC(2026, 0, 1), 20_000 * MINUTE), NEVER, '20,000 minutes: never')
+  t.ok(
+    sparse.msBetween(Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1) + 3650 * DAY) < 20_000 * MINUTE,
+    'ten years of it hold fewer',
+  )
   t.equal(
     sparse.addMs(Date.UTC(2026, 0, 1), 3 * MINUTE),
     Date.UTC(2026, 0, 19, 9, 1),
