@@ -94,12 +94,17 @@ const joined = (shape: Shape, words: string[]) => {
   }
 }
 
+/** One word two or three times. */
+const repeatedWord = fc.tuple(fc.nat(2), fc.integer({ min: 2, max: 3 })).map(([w, n]) => Array<number>(n).fill(w))
+
 const queryArb = fc.record({
   locale: fc.constantFrom<Lang>('es', 'en'),
-  // Mostly words the texts have (the fourth is in none), two of them as often as not.
+  // Mostly words the texts have (the fourth is in none), two of them as often as not; now and then one
+  // word twice ("factura facturas" is 'factur' & 'factur').
   words: fc.oneof(
     { arbitrary: fc.uniqueArray(fc.nat(2), { minLength: 1, maxLength: 2 }), weight: 3 },
     { arbitrary: fc.uniqueArray(fc.nat(3), { minLength: 1, maxLength: 3 }), weight: 1 },
+    { arbitrary: repeatedWord, weight: 1 },
   ),
   // "or" and "and" most, as the service's queries are.
   shape: fc.oneof(
@@ -254,7 +259,7 @@ t.test('… and for "and" queries over titles with both words and short bodies t
     fc.array(
       fc.record({
         locale: fc.constant<Lang>('es'),
-        words: fc.uniqueArray(fc.nat(2), { minLength: 2, maxLength: 2 }),
+        words: fc.oneof(fc.uniqueArray(fc.nat(2), { minLength: 2, maxLength: 2 }), repeatedWord),
         shape: fc.constantFrom<Shape>('and', 'phrase', 'mixed'),
         visibilities: fc.constant(['public']),
         tag: fc.constant(null),
@@ -266,14 +271,56 @@ t.test('… and for "and" queries over titles with both words and short bodies t
   ),
 )
 
+t.test('… and for one word repeated, as a phrase too, over titles and bodies that have it once or more', (t) =>
+  samePages(
+    t,
+    fc.array(
+      fc.record({
+        visibility: fc.constant('public'),
+        tag: fc.constant('a'),
+        es: fc.record({
+          title: fc.array(fc.nat(1), { maxLength: 2 }),
+          body: fc.array(fc.nat(1), { maxLength: 4 }),
+          fill: fc.oneof(fc.nat(3), fc.nat(300)),
+        }),
+        en: fc.constant(null),
+      }),
+      { minLength: 2, maxLength: 12 },
+    ),
+    fc.array(
+      fc.record({
+        locale: fc.constant<Lang>('es'),
+        words: fc.tuple(fc.nat(1), fc.integer({ min: 2, max: 3 })).map(([w, n]) => Array<number>(n).fill(w)),
+        shape: fc.constantFrom<Shape>('and', 'or', 'phrase', 'mixed'),
+        visibilities: fc.constant(['public']),
+        tag: fc.constant(null),
+        limit: fc.integer({ min: 1, max: 3 }),
+      }),
+      { minLength: 1, maxLength: 4 },
+    ),
+    60,
+  ),
+)
+
 t.test(
-  'the bound on scores outside the title: 0.1 for "any of these words", 1 for other queries, none for a prefix or a "not"',
+  'the bound on scores outside the title: 0.1 for "any of these words" or one word repeated, 1 for other queries, none for a prefix or a "not"',
   async (t) => {
     const cases: [string, number | null][] = [
       [`'factura'`, 0.1],
       [`'factura' | 'tarjeta'`, 0.1],
       [`'fact''ura' | 'b'`, 0.1],
       [`'factura' & 'tarjeta'`, 1],
+      // One word repeated: ts_rank scores it as the word alone, unless it is a phrase.
+      [`'factur' & 'factur'`, 0.1],
+      [`'factur' & 'factur' & 'factur'`, 0.1],
+      [`'a' & ( 'a' | 'a' )`, 0.1],
+      [`'a' <-> 'a'`, 1],
+      [`'a' & 'a' <-> 'a'`, 1],
+      [`'a' & 'a':A`, 1],
+      [`'a' & 'a':*`, null],
+      [`'a' & !'a'`, null],
+      [`'a''a' & 'a'`, 1],
+      [`'a''' & 'a'`, 1],
       [`'factura' <-> 'tarjeta'`, 1],
       [`'factura':A`, 1],
       [`('a' | 'b') & 'c'`, 1],
