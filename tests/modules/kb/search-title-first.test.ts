@@ -95,7 +95,9 @@ const joined = (shape: Shape, words: string[]) => {
 }
 
 /** One word two or three times. */
-const repeatedWord = fc.tuple(fc.nat(2), fc.integer({ min: 2, max: 3 })).map(([w, n]) => Array<number>(n).fill(w))
+const repeatedWord = fc
+  .tuple(fc.nat(2), fc.integer({ min: 2, max: 3 }))
+  .map(([w, n]) => Array<number>(n).fill(w))
 
 const queryArb = fc.record({
   locale: fc.constantFrom<Lang>('es', 'en'),
@@ -271,35 +273,39 @@ t.test('… and for "and" queries over titles with both words and short bodies t
   ),
 )
 
-t.test('… and for one word repeated, as a phrase too, over titles and bodies that have it once or more', (t) =>
-  samePages(
-    t,
-    fc.array(
-      fc.record({
-        visibility: fc.constant('public'),
-        tag: fc.constant('a'),
-        es: fc.record({
-          title: fc.array(fc.nat(1), { maxLength: 2 }),
-          body: fc.array(fc.nat(1), { maxLength: 4 }),
-          fill: fc.oneof(fc.nat(3), fc.nat(300)),
+t.test(
+  '… and for one word repeated, as a phrase too, over titles and bodies that have it once or more',
+  (t) =>
+    samePages(
+      t,
+      fc.array(
+        fc.record({
+          visibility: fc.constant('public'),
+          tag: fc.constant('a'),
+          es: fc.record({
+            title: fc.array(fc.nat(1), { maxLength: 2 }),
+            body: fc.array(fc.nat(1), { maxLength: 4 }),
+            fill: fc.oneof(fc.nat(3), fc.nat(300)),
+          }),
+          en: fc.constant(null),
         }),
-        en: fc.constant(null),
-      }),
-      { minLength: 2, maxLength: 12 },
+        { minLength: 2, maxLength: 12 },
+      ),
+      fc.array(
+        fc.record({
+          locale: fc.constant<Lang>('es'),
+          words: fc
+            .tuple(fc.nat(1), fc.integer({ min: 2, max: 3 }))
+            .map(([w, n]) => Array<number>(n).fill(w)),
+          shape: fc.constantFrom<Shape>('and', 'or', 'phrase', 'mixed'),
+          visibilities: fc.constant(['public']),
+          tag: fc.constant(null),
+          limit: fc.integer({ min: 1, max: 3 }),
+        }),
+        { minLength: 1, maxLength: 4 },
+      ),
+      60,
     ),
-    fc.array(
-      fc.record({
-        locale: fc.constant<Lang>('es'),
-        words: fc.tuple(fc.nat(1), fc.integer({ min: 2, max: 3 })).map(([w, n]) => Array<number>(n).fill(w)),
-        shape: fc.constantFrom<Shape>('and', 'or', 'phrase', 'mixed'),
-        visibilities: fc.constant(['public']),
-        tag: fc.constant(null),
-        limit: fc.integer({ min: 1, max: 3 }),
-      }),
-      { minLength: 1, maxLength: 4 },
-    ),
-    60,
-  ),
 )
 
 t.test(
