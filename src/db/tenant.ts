@@ -63,3 +63,14 @@ export function readInWorkspace<T>(db: Db, workspaceId: string, fn: (q: Executor
   if (runner && !currentTransaction()) return runner.run(workspaceId, false, fn)
   return inWorkspace(db, workspaceId, fn)
 }
+
+/**
+ * `readInWorkspace` for a write that is one statement (an event's record, say): on a server it runs on a
+ * bound tenant connection as a transaction of its own, one round trip where `inWorkspace` takes three
+ * (begin, the statement, commit). Inside a request's transaction (an idempotent one) it joins it.
+ */
+export const statementInWorkspace: <T>(
+  db: Db,
+  workspaceId: string,
+  fn: (q: Executor) => Promise<T>,
+) => Promise<T> = readInWorkspace

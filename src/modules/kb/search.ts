@@ -4,7 +4,7 @@ import type { Actor } from '../../auth/actor.ts'
 import type { Db } from '../../db/client.ts'
 import { pgTextArray, rowsOf } from '../../db/raw.ts'
 import { type ArticleVisibility, events, tickets } from '../../db/schema/index.ts'
-import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
+import { inWorkspace, readInWorkspace, statementInWorkspace } from '../../db/tenant.ts'
 import type { Executor } from '../../db/transaction.ts'
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts'
 import { invalid, Problem } from '../../lib/problem.ts'
@@ -316,22 +316,26 @@ export function createSearchService(db: Db, readers: Readers) {
     const words = suggestionWords(input.subject, input.body ?? '')
     const id = uuidv7()
     await loadSearchConfigs(db)
-    return inWorkspace(db, reader.workspaceId, async (tx) => {
-      const limit = input.limit ?? 5
+    const limit = input.limit ?? 5
+    const data = await readInWorkspace(db, reader.workspaceId, async (q) => {
       const locales = await searchedLocales(db, reader, requested)
-      const queries = await queriesFor(locales, (config) => distinctiveQuery(tx, config, words))
-      const rows = queries ? (await searchPage(tx, reader, queries, {}, { limit })).slice(0, limit) : []
-      const data = rows.map((row) => toHit(row, requested))
-      await recordEvent(tx, {
+      const queries = await queriesFor(locales, (config) => distinctiveQuery(q, config, words))
+      const rows = queries ? (await searchPage(q, reader, queries, {}, { limit })).slice(0, limit) : []
+      return rows.map((row) => toHit(row, requested))
+    })
+    // The record of what was shown, one statement of its own: the search holds no transaction open for it
+    // (under an Idempotency-Key both run in the request's transaction, as every write of such a request).
+    await statementInWorkspace(db, reader.workspaceId, (q) =>
+      recordEvent(q, {
         workspaceId: reader.workspaceId,
         type: 'kb.suggestions.shown',
         subjectType: 'kb_suggestion',
         subjectId: id,
         actor: reader.actor,
         data: { locale: requested, articleIds: data.map((h) => h.articleId), audience: reader.audience },
-      })
-      return { id, locale: requested, data }
-    })
+      }),
+    )
+    return { id, locale: requested, data }
   }
 
   /** What came of a suggestion: an article opened from it, or a ticket created anyway. */

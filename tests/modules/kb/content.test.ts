@@ -1581,6 +1581,46 @@ t.test('a POST /v1/kb/articles retried with the same Idempotency-Key creates one
   t.strictSame(await listIds(ws.api, '/v1/kb/articles'), [first.body.id], 'one article')
 })
 
+t.test('suggestions are recorded once each, a retry with the same Idempotency-Key not again', async (t) => {
+  // The record of what was shown is a statement of its own after the search; under an Idempotency-Key it
+  // runs in the request's transaction, so the stored answer and the record commit together.
+  const ws = await ctx.createWorkspace()
+  const cat = await category(ws, 'deflection')
+  const article = await ok(
+    ws.api.post('/v1/kb/articles', {
+      categoryId: cat.id,
+      visibility: 'public',
+      publish: true,
+      translations: [
+        { locale: 'en', title: 'Refund a card payment', body: 'Refunds reach the card in days.' },
+      ],
+    }),
+  )
+  const plain = await ok(ws.api.post('/v1/kb/suggestions', { subject: 'refund card', locale: 'en' }), 200)
+  t.strictSame(
+    plain.data.map((h: { articleId: string }) => h.articleId),
+    [article.id],
+    'the article is suggested',
+  )
+  const headers = { 'idempotency-key': `kb-suggestion-${process.pid}` }
+  const draft = { subject: 'card refund', locale: 'en' }
+  const first = await ws.api.post('/v1/kb/suggestions', draft, headers)
+  t.equal(first.status, 200, first.text)
+  const retry = await ws.api.post('/v1/kb/suggestions', draft, headers)
+  t.equal(retry.headers['idempotent-replayed'], 'true', 'the retry is a replay')
+  t.equal(retry.body.id, first.body.id, 'of the same suggestion')
+  t.not(first.body.id, plain.id)
+  const report = await ok(ws.api.get('/v1/reports/kb'), 200)
+  t.equal(report.deflection.suggestionsShown, 2, 'two suggestions recorded')
+  for (const shown of [plain.id, first.body.id]) {
+    const outcome = await ws.api.post(`/v1/kb/suggestions/${shown}/outcomes`, {
+      outcome: 'article_opened',
+      articleId: article.id,
+    })
+    t.ok(outcome.status < 300, `an outcome of ${shown} is accepted: its record exists (${outcome.status})`)
+  }
+})
+
 t.test('anonymous public reads are rate limited per address', async (t) => {
   const limited = await buildTestApp(t, { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '3' })
   const ws = await limited.createWorkspace()
