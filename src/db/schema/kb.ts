@@ -9,6 +9,7 @@ import {
   integer,
   pgTable,
   primaryKey,
+  real,
   text,
   uniqueIndex,
   uuid,
@@ -172,6 +173,38 @@ export const kbSearchDocuments = pgTable(
     // The distinct sets of locales a workspace's texts come in, read by skipping through this index: a
     // search skips the default-locale fallback when no article lacks the requested locale (migration 0010).
     index('kb_search_documents_locales_idx').on(t.workspaceId, t.locale, t.locales),
+  ],
+)
+
+/**
+ * The score of each word of a searchable text's title, for a search of that word alone: `ts_rank` of
+ * the text's vector for that one lexeme, as search ranks it. A one-word search reads the best title
+ * matches from the index in score order, instead of ranking every text with the word in its title
+ * (thousands, for a common word). Rows follow their search document: written by a trigger when one is
+ * added (documents are never rewritten, only replaced), gone with it (migration 0014).
+ */
+export const kbSearchTitleWords = pgTable(
+  'kb_search_title_words',
+  {
+    workspaceId: workspaceId(),
+    articleId: uuid('article_id').notNull(),
+    locale: text('locale').notNull(),
+    lexeme: text('lexeme').notNull(),
+    score: real('score').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.articleId, t.locale, t.lexeme] }),
+    foreignKey({
+      columns: [t.workspaceId, t.articleId, t.locale],
+      foreignColumns: [kbSearchDocuments.workspaceId, kbSearchDocuments.articleId, kbSearchDocuments.locale],
+    }).onDelete('cascade'),
+    index('kb_search_title_words_rank_idx').on(
+      t.workspaceId,
+      t.locale,
+      t.lexeme,
+      t.score.desc(),
+      t.articleId,
+    ),
   ],
 )
 

@@ -273,6 +273,21 @@ t.test(
         }
         const { stored, expected } = await documents(ws.id)
         t.same(stored, expected, `documents after ${JSON.stringify(ops)}`)
+        // The words of each document's title with their one-word scores (migration 0014), as ts_rank gives
+        // them for a query of that word.
+        const titleWords = await rowsOf(
+          db,
+          sql`select article_id, locale, lexeme, score::text as score from kb_search_title_words
+              where workspace_id = ${ws.id} order by article_id, locale, lexeme`,
+        )
+        const expectedTitleWords = await rowsOf(
+          db,
+          sql`select d.article_id, d.locale, w.lexeme,
+                ts_rank(d.search_vector, plainto_tsquery('simple', w.lexeme), 1)::text as score
+              from kb_search_documents d, unnest(ts_filter(d.search_vector, '{a}')) as w
+              where d.workspace_id = ${ws.id} order by d.article_id, d.locale, w.lexeme`,
+        )
+        t.same(titleWords, expectedTitleWords, `title words after ${JSON.stringify(ops)}`)
         // Whether a search in one locale needs the fallback to another (migration 0010), against what
         // the documents say: some text in the fallback locale whose article has none in the requested one.
         const gaps = await rowsOf<{ fallback: string; requested: string; answer: boolean; truth: boolean }>(
@@ -286,7 +301,11 @@ t.test(
         )
         const wrong = gaps.filter((g) => g.answer !== g.truth)
         t.same(wrong, [], `locale gaps after ${JSON.stringify(ops)}`)
-        return JSON.stringify(stored) === JSON.stringify(expected) && wrong.length === 0
+        return (
+          JSON.stringify(stored) === JSON.stringify(expected) &&
+          JSON.stringify(titleWords) === JSON.stringify(expectedTitleWords) &&
+          wrong.length === 0
+        )
       }),
       { numRuns: 30 },
     )

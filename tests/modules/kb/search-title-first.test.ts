@@ -348,6 +348,38 @@ t.test(
   },
 )
 
+t.test('the one word a query is ranked as, which one-word searches read from the title words', async (t) => {
+  const cases: [string, string | null][] = [
+    [`'factur'`, 'factur'],
+    [`'factur' & 'factur'`, 'factur'],
+    [`'factur' | 'factur' & 'factur'`, 'factur'],
+    [`'it''s'`, "it's"],
+    [`'a\\\\b' & 'a\\\\b'`, 'a\\b'],
+    [`'a' & 'b'`, null],
+    [`'a' | 'b'`, null],
+    [`'a' <-> 'a'`, null],
+    [`'factur':*`, null],
+    [`'factur':A`, null],
+    [`!'factur'`, null],
+  ]
+  for (const [query, expected] of cases) {
+    const [row] = await rowsOf<{ word: string | null }>(
+      db,
+      sql`select kb_query_word(${query}::tsquery) as word`,
+    )
+    t.equal(row?.word, expected, query)
+  }
+  // Any lexeme, as a query of its own, is found again, and matches a vector that has it.
+  for (const lexeme of ["it's", 'a\\b', 'x y', 'a:b', "&|!'", "'", '\\', 'señal']) {
+    const [row] = await rowsOf<{ word: string | null; matches: boolean }>(
+      db,
+      sql`select kb_query_word(kb_lexeme_query(${lexeme})) as word,
+                 array_to_tsvector(array[${lexeme}]::text[]) @@ kb_lexeme_query(${lexeme}) as matches`,
+    )
+    t.same(row, { word: lexeme, matches: true }, JSON.stringify(lexeme))
+  }
+})
+
 /** Articles with these Spanish texts, published, in a fresh workspace; their ids in order. */
 async function spanishTexts(texts: { title: string; body: string }[]) {
   const ws = await ctx.createWorkspace()
