@@ -1049,12 +1049,18 @@ async function diagnose(
     const parts = wanted.flatMap(([label, request, , index], i) => {
       const statements = captured[i] as Captured[]
       return statements.map((call, j) => {
-        // The title-first step of kb_search_page (migration 0011) reads the index of the titles.
+        // The title-first step of kb_search_page (migration 0011) reads the index of the titles; for one
+        // word, the title words in score order (migration 0014).
         const titles = /title_vector @@/.test(call.sql) && !/search_vector @@/.test(call.sql)
+        const titleWords = /kb_search_title_words/.test(call.sql)
         return {
           label: statements.length > 1 ? `${label}, statement ${j + 1} of ${statements.length}` : label,
           request,
-          index: titles ? 'kb_search_documents_title_idx' : index,
+          index: titleWords
+            ? 'kb_search_title_words_rank_idx'
+            : titles
+              ? 'kb_search_documents_title_idx'
+              : index,
           call,
         }
       })

@@ -138,25 +138,30 @@ BEGIN
   -- them ranked through the title index.
   title_word := CASE WHEN fallback THEN NULL ELSE kb_query_word(p_query) END;
   IF title_word IS NOT NULL THEN
-    SELECT array_agg(top.article_id ORDER BY top.score DESC, top.article_id),
-      array_agg(top.locale ORDER BY top.score DESC, top.article_id),
-      array_agg(top.score ORDER BY top.score DESC, top.article_id)
+    -- (Planned for these values on every call, as the other steps are.)
+    EXECUTE $query$
+      select array_agg(top.article_id order by top.score desc, top.article_id),
+        array_agg(top.locale order by top.score desc, top.article_id),
+        array_agg(top.score order by top.score desc, top.article_id)
+      from (
+        select w.article_id, w.locale, w.score
+        from kb_search_title_words w
+        join kb_search_documents d on d.workspace_id = w.workspace_id and d.article_id = w.article_id
+          and d.locale = w.locale
+        where w.workspace_id = $11 and w.locale = $4 and w.lexeme = $12
+          and w.score <= coalesce($8, 'Infinity'::real)
+          and ($9 is null or w.score < $8 or w.article_id > $9)
+          and d.visibility = any($1)
+          and ($2 is null or d.category_id = any($2))
+          and ($3 is null or d.tags && $3)
+        -- (nulls last as the index has it, for its order: a score is never null.)
+        order by w.score desc nulls last, w.article_id
+        limit $10
+      ) top
+      $query$
     INTO title_ids, title_locales, title_ranks
-    FROM (
-      SELECT w.article_id, w.locale, w.score
-      FROM kb_search_title_words w
-      JOIN kb_search_documents d ON d.workspace_id = w.workspace_id AND d.article_id = w.article_id
-        AND d.locale = w.locale
-      WHERE w.workspace_id = bound AND w.locale = p_locale AND w.lexeme = title_word
-        AND w.score <= coalesce(p_after_rank, 'Infinity'::real)
-        AND (p_after_id IS NULL OR w.score < p_after_rank OR w.article_id > p_after_id)
-        AND d.visibility = ANY (p_visibilities)
-        AND (p_categories IS NULL OR d.category_id = ANY (p_categories))
-        AND (p_tags IS NULL OR d.tags && p_tags)
-      -- (NULLS LAST as the index has it, for its order: a score is never null.)
-      ORDER BY w.score DESC NULLS LAST, w.article_id
-      LIMIT p_limit
-    ) top;
+    USING p_visibilities, p_categories, p_tags, p_locale, p_query, p_fallback_locale, p_fallback_query,
+      p_after_rank, p_after_id, p_limit, bound, title_word;
   ELSE
   EXECUTE format($query$
     select array_agg(top.article_id order by top.rank desc, top.article_id),
