@@ -65,12 +65,9 @@ export function readInWorkspace<T>(db: Db, workspaceId: string, fn: (q: Executor
 }
 
 /**
- * `readInWorkspace` for a write that is one statement (an event's record, say): on a server it runs on a
- * bound tenant connection as a transaction of its own, one round trip where `inWorkspace` takes three
- * (begin, the statement, commit). Inside a request's transaction (an idempotent one) it joins it.
+ * For a write that is one statement (an event's record, say): on a server it runs on a bound tenant
+ * connection as a transaction of its own, one round trip where `inWorkspace` takes three (begin, the
+ * statement, commit); inside a request's transaction (an idempotent one) it joins it. `readInWorkspace`
+ * does exactly that; this name says that the statement writes.
  */
-export const statementInWorkspace: <T>(
-  db: Db,
-  workspaceId: string,
-  fn: (q: Executor) => Promise<T>,
-) => Promise<T> = readInWorkspace
+export const statementInWorkspace = readInWorkspace
