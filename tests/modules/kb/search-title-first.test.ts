@@ -94,10 +94,10 @@ const joined = (shape: Shape, words: string[]) => {
   }
 }
 
-/** One word two or three times. */
-const repeatedWord = fc
-  .tuple(fc.nat(2), fc.integer({ min: 2, max: 3 }))
-  .map(([w, n]) => Array<number>(n).fill(w))
+/** One word (of the first `max + 1`) two or three times. */
+const repeated = (max: number) =>
+  fc.tuple(fc.nat(max), fc.integer({ min: 2, max: 3 })).map(([w, n]) => Array<number>(n).fill(w))
+const repeatedWord = repeated(2)
 
 const queryArb = fc.record({
   locale: fc.constantFrom<Lang>('es', 'en'),
@@ -227,6 +227,26 @@ async function samePages(
   t.ok(nonEmpty > compared / 4, `most queries found texts (${nonEmpty} of ${compared})`)
 }
 
+/** Public articles with a Spanish text only (from `es`), for the focused properties below. */
+const spanishArticles = (es: fc.Arbitrary<TextSpec>) =>
+  fc.array(
+    fc.record({ visibility: fc.constant('public'), tag: fc.constant('a'), es, en: fc.constant(null) }),
+    { minLength: 2, maxLength: 12 },
+  )
+/** Spanish queries of these words and shapes, public reader, no filter, pages of 1 to `maxLimit`. */
+const spanishQueries = (words: fc.Arbitrary<number[]>, shapes: Shape[], maxLimit: number) =>
+  fc.array(
+    fc.record({
+      locale: fc.constant<Lang>('es'),
+      words,
+      shape: fc.constantFrom(...shapes),
+      visibilities: fc.constant(['public']),
+      tag: fc.constant(null),
+      limit: fc.integer({ min: 1, max: maxLimit }),
+    }),
+    { minLength: 1, maxLength: 4 },
+  )
+
 t.test('title first gives the pages of ranking every match, on random texts and queries', (t) =>
   samePages(
     t,
@@ -242,32 +262,20 @@ t.test('title first gives the pages of ranking every match, on random texts and 
 t.test('… and for "and" queries over titles with both words and short bodies that repeat them', (t) =>
   samePages(
     t,
-    fc.array(
-      fc.record({
-        visibility: fc.constant('public'),
-        tag: fc.constant('a'),
-        es: fc.oneof(
-          fc.record({ title: fc.tuple(fc.nat(2), fc.nat(2)), body: fc.constant([]), fill: fc.nat(300) }),
-          fc.record({
-            title: fc.constant([]),
-            body: fc.array(fc.nat(2), { minLength: 2, maxLength: 30 }),
-            fill: fc.nat(5),
-          }),
-        ),
-        en: fc.constant(null),
-      }),
-      { minLength: 2, maxLength: 12 },
+    spanishArticles(
+      fc.oneof(
+        fc.record({ title: fc.tuple(fc.nat(2), fc.nat(2)), body: fc.constant([]), fill: fc.nat(300) }),
+        fc.record({
+          title: fc.constant([]),
+          body: fc.array(fc.nat(2), { minLength: 2, maxLength: 30 }),
+          fill: fc.nat(5),
+        }),
+      ),
     ),
-    fc.array(
-      fc.record({
-        locale: fc.constant<Lang>('es'),
-        words: fc.oneof(fc.uniqueArray(fc.nat(2), { minLength: 2, maxLength: 2 }), repeatedWord),
-        shape: fc.constantFrom<Shape>('and', 'phrase', 'mixed'),
-        visibilities: fc.constant(['public']),
-        tag: fc.constant(null),
-        limit: fc.integer({ min: 1, max: 4 }),
-      }),
-      { minLength: 1, maxLength: 4 },
+    spanishQueries(
+      fc.oneof(fc.uniqueArray(fc.nat(2), { minLength: 2, maxLength: 2 }), repeatedWord),
+      ['and', 'phrase', 'mixed'],
+      4,
     ),
     60,
   ),
@@ -278,32 +286,14 @@ t.test(
   (t) =>
     samePages(
       t,
-      fc.array(
+      spanishArticles(
         fc.record({
-          visibility: fc.constant('public'),
-          tag: fc.constant('a'),
-          es: fc.record({
-            title: fc.array(fc.nat(1), { maxLength: 2 }),
-            body: fc.array(fc.nat(1), { maxLength: 4 }),
-            fill: fc.oneof(fc.nat(3), fc.nat(300)),
-          }),
-          en: fc.constant(null),
+          title: fc.array(fc.nat(1), { maxLength: 2 }),
+          body: fc.array(fc.nat(1), { maxLength: 4 }),
+          fill: fc.oneof(fc.nat(3), fc.nat(300)),
         }),
-        { minLength: 2, maxLength: 12 },
       ),
-      fc.array(
-        fc.record({
-          locale: fc.constant<Lang>('es'),
-          words: fc
-            .tuple(fc.nat(1), fc.integer({ min: 2, max: 3 }))
-            .map(([w, n]) => Array<number>(n).fill(w)),
-          shape: fc.constantFrom<Shape>('and', 'or', 'phrase', 'mixed'),
-          visibilities: fc.constant(['public']),
-          tag: fc.constant(null),
-          limit: fc.integer({ min: 1, max: 3 }),
-        }),
-        { minLength: 1, maxLength: 4 },
-      ),
+      spanishQueries(repeated(1), ['and', 'or', 'phrase', 'mixed'], 3),
       60,
     ),
 )
