@@ -173,20 +173,45 @@ const SUGGESTION_CANDIDATES = 1000
 const DISTINCTIVE_WORDS = 8
 
 /**
+ * How common the most common lexemes of the search vectors are (the share of texts with each), from the
+ * statistics PostgreSQL keeps of them (kb_word_statistics, migration 0015); a word not among them is rarer
+ * than all of them. They change only when the table is analysed, so each process keeps them, per
+ * database, and reads them again when the table's row estimate (which analysing sets) is not the one
+ * they were read with, or after a minute.
+ */
+const WORD_STATISTICS_TTL_MS = 60_000
+const wordStatistics = new WeakMap<Db, { texts: number; shares: Map<string, number>; at: number }>()
+
+async function wordShares(db: Db, q: Executor, texts: number): Promise<Map<string, number>> {
+  const kept = wordStatistics.get(db)
+  if (kept && kept.texts === texts && Date.now() - kept.at < WORD_STATISTICS_TTL_MS) return kept.shares
+  const rows = await rowsOf<{ lexeme: string; share: number }>(
+    q,
+    sql`select lexeme, share from kb_word_statistics()`,
+  )
+  const shares = new Map(rows.map((r) => [r.lexeme, r.share]))
+  wordStatistics.set(db, { texts, shares, at: Date.now() })
+  return shares
+}
+
+/**
  * A ticket's words as a query any of them may match, keeping its most distinctive ones, as "more like
  * this" searches do: a word most texts have ("pedido", "ayuda") says little about which article fits
- * and would make nearly every article a candidate to rank. How common each word is comes from the
- * statistics PostgreSQL keeps of the search vectors (their most common lexemes; a word not among them
- * is rarer than all of them), read through kb_word_shares (migration 0008).
+ * and would make nearly every article a candidate to rank. How common each word is comes from
+ * `wordShares`.
  */
-async function distinctiveQuery(q: Executor, config: string, words: string[]): Promise<SQL | null> {
+async function distinctiveQuery(db: Db, q: Executor, config: string, words: string[]): Promise<SQL | null> {
   if (words.length === 0) return null
-  const rows = await rowsOf<{ lexeme: string; position: number; freq: number | null; texts: number }>(
+  const lexemes = await rowsOf<{ lexeme: string; position: number; texts: number }>(
     q,
-    sql`select lexeme, first_position as position, share as freq, texts
-        from kb_word_shares(${config}::text, ${words.join(' ')}::text)`,
+    sql`select l.lexeme, l.positions[1]::integer as position,
+          (select greatest(reltuples, 0)::float8 from pg_class where oid = 'public.kb_search_documents'::regclass) as texts
+        from unnest(to_tsvector(${config}::regconfig, ${words.join(' ')}::text)) as l`,
   )
-  const texts = rows[0]?.texts ?? 0
+  if (lexemes.length === 0) return null
+  const texts = lexemes[0]?.texts ?? 0
+  const shares = await wordShares(db, q, texts)
+  const rows = lexemes.map((r) => ({ ...r, freq: shares.get(r.lexeme) ?? null }))
   const budget = Math.max(SUGGESTION_CANDIDATE_SHARE, texts > 0 ? SUGGESTION_CANDIDATES / texts : 1)
   const ranked = rows
     .filter((r) => /^\p{L}+$/u.test(r.lexeme))
@@ -319,7 +344,7 @@ export function createSearchService(db: Db, readers: Readers) {
     const limit = input.limit ?? 5
     const data = await readInWorkspace(db, reader.workspaceId, async (q) => {
       const locales = await searchedLocales(db, reader, requested)
-      const queries = await queriesFor(locales, (config) => distinctiveQuery(q, config, words))
+      const queries = await queriesFor(locales, (config) => distinctiveQuery(db, q, config, words))
       const rows = queries ? (await searchPage(q, reader, queries, {}, { limit })).slice(0, limit) : []
       return rows.map((row) => toHit(row, requested))
     })
