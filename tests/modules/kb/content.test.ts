@@ -1586,20 +1586,11 @@ t.test('suggestions are recorded once each, a retry with the same Idempotency-Ke
   // runs in the request's transaction, so the stored answer and the record commit together.
   const ws = await ctx.createWorkspace()
   const cat = await category(ws, 'deflection')
-  const article = await ok(
-    ws.api.post('/v1/kb/articles', {
-      categoryId: cat.id,
-      visibility: 'public',
-      publish: true,
-      translations: [
-        { locale: 'en', title: 'Refund a card payment', body: 'Refunds reach the card in days.' },
-      ],
-    }),
-  )
+  const refund = await article(ws, cat.id, 'public', 'Refund a card payment')
   const plain = await ok(ws.api.post('/v1/kb/suggestions', { subject: 'refund card', locale: 'en' }), 200)
   t.strictSame(
     plain.data.map((h: { articleId: string }) => h.articleId),
-    [article.id],
+    [refund.id],
     'the article is suggested',
   )
   const headers = { 'idempotency-key': `kb-suggestion-${process.pid}` }
@@ -1615,7 +1606,7 @@ t.test('suggestions are recorded once each, a retry with the same Idempotency-Ke
   for (const shown of [plain.id, first.body.id]) {
     const outcome = await ws.api.post(`/v1/kb/suggestions/${shown}/outcomes`, {
       outcome: 'article_opened',
-      articleId: article.id,
+      articleId: refund.id,
     })
     t.ok(outcome.status < 300, `an outcome of ${shown} is accepted: its record exists (${outcome.status})`)
   }
