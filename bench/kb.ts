@@ -643,11 +643,9 @@ function floorLines(
   search: Measured | undefined,
 ): string[] {
   if (!floor || !read || !search) return []
-  const [f, r, s] = [floor, read, search].map((m) => summary(m.result)) as [
-    RunSummary,
-    RunSummary,
-    RunSummary,
-  ]
+  const f = summary(floor.result)
+  const r = summary(read.result)
+  const s = summary(search.result)
   const cpu = (m: Measured) =>
     m.result.cpu && m.result.samples.length > 0
       ? (m.result.cpu.serverMs + m.result.cpu.postgresMs) / m.result.samples.length
@@ -1152,8 +1150,6 @@ function summary(r: LoadResult) {
     fuzzyShare: share(answered(r.samples), (s) => s.fuzzy),
   }
 }
-
-type RunSummary = ReturnType<typeof summary>
 
 /** How the failures read in the table; every non-2xx counts, a 503 (the pool's connection timeout) as much as a 500. */
 const statusLabel: Record<string, string> = {
