@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { ticketStatuses } from '../../src/db/schema/index.ts'
 import { canonicalJson } from '../../src/lib/canonical-json.ts'
-import { decodeCursor, encodeCursor, paginate } from '../../src/lib/cursor.ts'
+import { decodeCursor, encodeCursor, paginate, readCursor } from '../../src/lib/cursor.ts'
 import { etag, parseIfMatch } from '../../src/lib/etag.ts'
 import { isProblem } from '../../src/lib/problem.ts'
 import { canTransition, statusTimestamps } from '../../src/modules/tickets/lifecycle.ts'
@@ -25,6 +25,69 @@ t.test('a cursor decodes to what was encoded, and garbage is a validation proble
     }),
   )
 })
+
+t.test(
+  'a cursor is read as the kinds of its columns: any other value is the malformed-cursor 400',
+  async (t) => {
+    const id = '01a20abd-065a-712d-8eb1-bd6093250f37'
+    const read = (values: unknown[], kinds: Parameters<typeof readCursor>[1]) => {
+      try {
+        return readCursor(Buffer.from(JSON.stringify(values)).toString('base64url'), kinds)
+      } catch (error) {
+        return isProblem(error) && error.status === 400 ? 'malformed' : error
+      }
+    }
+    t.same(read([7, id], ['int', 'uuid']), [7, id])
+    t.same(read([-(2 ** 31 - 1), id], ['int', 'uuid']), [-(2 ** 31 - 1), id])
+    t.same(read(['2026-11-23T10:00:00.000Z', id], ['instant', 'uuid']), [
+      new Date('2026-11-23T10:00:00.000Z'),
+      id,
+    ])
+    t.same(read([9_007_199_254_740_991], ['seq']), [9_007_199_254_740_991])
+    t.same(read(['pt-BR', 3], ['text', 'int']), ['pt-BR', 3])
+    for (const [values, kinds] of [
+      [
+        [2 ** 31, id],
+        ['int', 'uuid'],
+      ],
+      [
+        [1.5, id],
+        ['int', 'uuid'],
+      ],
+      [
+        ['7', id],
+        ['int', 'uuid'],
+      ],
+      [
+        [7, 'not-a-uuid'],
+        ['int', 'uuid'],
+      ],
+      [
+        [7, null],
+        ['int', 'uuid'],
+      ],
+      [[-1], ['seq']],
+      [[2 ** 53], ['seq']],
+      [
+        ['0000-01-01T00:00:00Z', id],
+        ['instant', 'uuid'],
+      ],
+      [
+        ['not a date', id],
+        ['instant', 'uuid'],
+      ],
+      [
+        [20261123, id],
+        ['instant', 'uuid'],
+      ],
+      [['a\u0000b'], ['text']],
+      [['x'.repeat(1001)], ['text']],
+      [[7], ['int', 'uuid']],
+    ] as [unknown[], Parameters<typeof readCursor>[1]][]) {
+      t.equal(read(values, kinds), 'malformed', `${JSON.stringify(values)} as ${kinds.join(', ')}`)
+    }
+  },
+)
 
 t.test('paginate returns at most limit rows and a cursor only when there are more', async (t) => {
   fc.assert(

@@ -223,3 +223,79 @@ t.test('a database out of reach or out of connections is 503 with Retry-After, n
     'anything else is still a 500',
   )
 })
+
+t.test('a forged cursor is a 400 on every list, never a 5xx', async (t) => {
+  // Well-formed cursors (base64url JSON arrays of the right length) whose values no list ever returned:
+  // out of an integer's range, fractional, of the wrong type, not a UUID, not a date.
+  const forged = [
+    [3_000_000_000, '00000000-0000-4000-8000-000000000000'],
+    [1.5, '00000000-0000-4000-8000-000000000000'],
+    [1e300, 'not-a-uuid'],
+    ['1.5', 1.5],
+    ['not-a-date', 'x'],
+    ['2026-13-45T99:00:00Z', '00000000-0000-4000-8000-000000000000'],
+    [-1, null],
+    [3_000_000_000],
+    ['not-a-uuid'],
+    [1e300],
+    ['exact', 1e300, 'x'],
+    ['en', 3_000_000_000],
+  ].map((values) => Buffer.from(JSON.stringify(values)).toString('base64url'))
+  const ticket = await ws.api.post('/v1/tickets', ticketBody())
+  const category = await ws.api.post('/v1/kb/categories', {
+    translations: [{ locale: 'en', name: 'Cursors', slug: 'cursors' }],
+  })
+  const article = await ws.api.post('/v1/kb/articles', {
+    categoryId: category.body.id,
+    visibility: 'public',
+    publish: true,
+    translations: [{ locale: 'en', title: 'Forged cursors', body: 'A body.' }],
+  })
+  t.equal(article.status, 201)
+  const ids: Record<string, string> = {
+    id: String(ticket.body.id),
+    ticketId: String(ticket.body.id),
+    articleId: String(article.body.id),
+    workspaceSlug: String(ws.slug),
+  }
+  const doc = JSON.parse(renderOpenApi(ctx.app))
+  const lists = Object.entries(
+    doc.paths as Record<string, Record<string, { parameters?: { name: string }[] }>>,
+  )
+    .filter(([, ops]) => ops.get?.parameters?.some((p) => p.name === 'cursor'))
+    .map(([path]) => path)
+  t.ok(lists.length >= 15, `${lists.length} lists take a cursor`)
+  const failures: string[] = []
+  const statuses = new Map<string, number[]>()
+  for (const path of lists) {
+    const kbArticle = path.includes('/kb/articles/')
+    const url = path.replace(/\{(\w+)\}/g, (_, name: string) =>
+      name === 'id' && kbArticle ? String(ids.articleId) : (ids[name] ?? 'x'),
+    )
+    const token = path === '/v1/workspaces' ? PLATFORM_TOKEN : ws.apiKey
+    for (const cursor of forged) {
+      const res = await ctx.app.inject({
+        method: 'GET',
+        url: `${url}?cursor=${cursor}${path.endsWith('/search') ? '&q=forged' : ''}`,
+        headers: { authorization: `Bearer ${token}` },
+      })
+      statuses.set(path, [...(statuses.get(path) ?? []), res.statusCode])
+      if (res.statusCode >= 500 || (res.statusCode >= 400 && res.headers['content-type'] !== problemType)) {
+        failures.push(
+          `${url} cursor ${Buffer.from(cursor, 'base64url')} → ${res.statusCode} ${res.body.slice(0, 120)}`,
+        )
+      }
+    }
+  }
+  t.same(failures, [], 'no forged cursor is a 5xx, and every refusal is problem details')
+  // Lists keyed on (position, id) and versions on (locale, version): none of the forged cursors is one
+  // they could have returned, so each is refused as malformed.
+  for (const path of [
+    '/v1/kb/categories',
+    '/v1/kb/articles',
+    '/v1/kb/articles/{id}/versions',
+    '/v1/departments',
+  ]) {
+    t.same(new Set(statuses.get(path)), new Set([400]), `${path}: every forged cursor is a 400`)
+  }
+})

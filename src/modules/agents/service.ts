@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.ts'
 import { authSessions, departmentMembers, departments, memberships, users } from '../../db/schema/index.ts'
 import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
 import type { Passwords } from '../auth/passwords.ts'
 import { recordEvent } from '../events/service.ts'
@@ -221,7 +221,7 @@ export function createAgentsService(db: Db, passwords: Passwords) {
       page: { limit: number; cursor?: string | undefined },
     ) {
       const { workspaceId } = authorize(actor, 'agents:read')
-      const after = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
+      const after = page.cursor ? readCursor(page.cursor, ['uuid'])[0] : undefined
       const rows = (await readInWorkspace(db, workspaceId, (q) =>
         selectAgents(q, workspaceId)
           .where(

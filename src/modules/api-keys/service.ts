@@ -5,7 +5,7 @@ import type { Database, Db } from '../../db/client.ts'
 import { apiKeys } from '../../db/schema/index.ts'
 import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import type { Tx } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
 import { problem } from '../../lib/problem.ts'
 import { generateSecret, sha256 } from '../../lib/secrets.ts'
@@ -136,7 +136,7 @@ export function createApiKeysService(db: Db) {
 
     async list(actor: Actor, page: { limit: number; cursor?: string }) {
       const { workspaceId } = authorize(actor, 'workspace:admin')
-      const [afterCreated, afterId] = page.cursor ? decodeCursor(page.cursor, 2) : []
+      const [afterCreated, afterId] = page.cursor ? readCursor(page.cursor, ['instant', 'uuid']) : []
       const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
@@ -146,11 +146,8 @@ export function createApiKeysService(db: Db) {
               eq(apiKeys.workspaceId, workspaceId),
               afterCreated
                 ? or(
-                    lt(apiKeys.createdAt, new Date(String(afterCreated))),
-                    and(
-                      eq(apiKeys.createdAt, new Date(String(afterCreated))),
-                      lt(apiKeys.id, String(afterId)),
-                    ),
+                    lt(apiKeys.createdAt, afterCreated),
+                    and(eq(apiKeys.createdAt, afterCreated), lt(apiKeys.id, afterId as string)),
                   )
                 : undefined,
             ),

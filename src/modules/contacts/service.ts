@@ -6,10 +6,9 @@ import { violatedConstraint } from '../../db/errors.ts'
 import { contacts, tickets } from '../../db/schema/index.ts'
 import { readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
-import { isUuid } from '../../lib/refs.ts'
 import { diff, recordEvent } from '../events/service.ts'
 import { organizationOfEmail } from '../organizations/domains.ts'
 
@@ -272,7 +271,7 @@ export function createContactsService(db: Db) {
 
     async list(actor: Actor, filter: ContactFilter, page: { limit: number; cursor?: string | undefined }) {
       const { workspaceId } = authorize(actor, 'contacts:read')
-      const before = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
+      const before = page.cursor ? readCursor(page.cursor, ['uuid'])[0] : undefined
       const pattern = filter.q ? `%${filter.q.replace(/[\\%_]/g, '\\$&')}%` : undefined
       const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
@@ -286,7 +285,7 @@ export function createContactsService(db: Db) {
               filter.organizationId ? eq(contacts.organizationId, filter.organizationId) : undefined,
               filter.blocked === undefined ? undefined : eq(contacts.blocked, filter.blocked),
               pattern ? or(ilike(contacts.name, pattern), ilike(contacts.email, pattern)) : undefined,
-              before && isUuid(before) ? lt(contacts.id, before) : undefined,
+              before ? lt(contacts.id, before) : undefined,
             ),
           )
           .orderBy(desc(contacts.id))

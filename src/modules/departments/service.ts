@@ -6,7 +6,7 @@ import { violatedConstraint } from '../../db/errors.ts'
 import { departmentMembers, departments, memberships, tickets } from '../../db/schema/index.ts'
 import { readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 import { diff, recordEvent } from '../events/service.ts'
@@ -160,7 +160,7 @@ export function createDepartmentsService(db: Db) {
   return {
     async list(actor: Actor, page: { limit: number; cursor?: string | undefined }) {
       const { workspaceId, customer } = authorizeScoped(actor, 'catalog:read')
-      const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
+      const after = page.cursor ? readCursor(page.cursor, ['int', 'uuid']) : undefined
       const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select({ department: departments, memberIds: memberIdsOf })
@@ -170,7 +170,7 @@ export function createDepartmentsService(db: Db) {
               eq(departments.workspaceId, workspaceId),
               customer ? eq(departments.public, true) : undefined,
               after
-                ? sql`(${departments.position}, ${departments.id}) > (${Number(after[0])}, ${String(after[1])})`
+                ? sql`(${departments.position}, ${departments.id}) > (${after[0]}, ${after[1]})`
                 : undefined,
             ),
           )

@@ -3,7 +3,7 @@ import { type Actor, actorId } from '../../auth/actor.ts'
 import { events as eventsTable } from '../../db/schema/index.ts'
 import type { Executor } from '../../db/transaction.ts'
 import { canonicalJson } from '../../lib/canonical-json.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 
 /** Events own the written history: one row per command and changed subject, in the command's transaction. */
 export type Changes = Record<string, [unknown, unknown]>
@@ -79,7 +79,7 @@ export const events = {
     subjectId: string,
     page: { limit: number; cursor?: string },
   ) {
-    const after = page.cursor ? Number(decodeCursor(page.cursor, 1)[0]) : 0
+    const after = page.cursor ? readCursor(page.cursor, ['seq'])[0] : 0
     const rows = await q
       .select()
       .from(eventsTable)

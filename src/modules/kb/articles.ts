@@ -17,14 +17,14 @@ import {
 } from '../../db/schema/index.ts'
 import { inWorkspace, readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid, parseTicketRef } from '../../lib/refs.ts'
 import { actorColumns, diff, recordEvent } from '../events/service.ts'
 import { customerTickets } from '../tickets/access.ts'
 import { describeRef, refCondition, TicketNotFound } from '../tickets/queries.ts'
 import { type Reader, type Readers, visibilitiesFor } from './access.ts'
-import { categoryTree, cursorId } from './categories.ts'
+import { categoryTree } from './categories.ts'
 import { canonicalLocale, loadSearchConfigs, searchConfigOf } from './locales.ts'
 import { renderMarkdown } from './markdown.ts'
 import { hashSessionKey } from './session.ts'
@@ -432,7 +432,7 @@ export function createArticlesService(db: Db, readers: Readers) {
       throw new Problem('forbidden', 'Only staff see drafts and archived articles.')
     }
     const locale = filter.locale ? canonicalLocale(filter.locale) : undefined
-    const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
+    const after = page.cursor ? readCursor(page.cursor, ['int', 'uuid']) : undefined
     return readInWorkspace(db, workspaceId, async (q) => {
       const categories = filter.category
         ? await categoryTree(
@@ -468,7 +468,7 @@ export function createArticlesService(db: Db, readers: Readers) {
               : undefined,
             stateCondition,
             after
-              ? sql`(${kbArticles.position}, ${kbArticles.id}) > (${Number(after[0]) || 0}, ${cursorId(after[1])}::uuid)`
+              ? sql`(${kbArticles.position}, ${kbArticles.id}) > (${after[0]}, ${after[1]}::uuid)`
               : undefined,
           ),
         )
@@ -930,7 +930,7 @@ export function createArticlesService(db: Db, readers: Readers) {
     versions(actor: Actor, ref: string, filter: { locale?: string | undefined }, page: Page) {
       const { workspaceId } = authorize(actor, 'kb:read')
       const locale = filter.locale ? canonicalLocale(filter.locale) : undefined
-      const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
+      const after = page.cursor ? readCursor(page.cursor, ['text', 'int']) : undefined
       return readInWorkspace(db, workspaceId, async (q) => {
         if (!isUuid(ref)) throw ArticleNotFound(ref)
         const [article] = await q
@@ -948,11 +948,8 @@ export function createArticlesService(db: Db, readers: Readers) {
               locale ? eq(kbArticleVersions.locale, locale) : undefined,
               after
                 ? or(
-                    gt(kbArticleVersions.locale, String(after[0])),
-                    and(
-                      eq(kbArticleVersions.locale, String(after[0])),
-                      lt(kbArticleVersions.version, Number(after[1]) || 0),
-                    ),
+                    gt(kbArticleVersions.locale, after[0]),
+                    and(eq(kbArticleVersions.locale, after[0]), lt(kbArticleVersions.version, after[1])),
                   )
                 : undefined,
             ),

@@ -7,7 +7,7 @@ import { pgTextArray, rowsOf } from '../../db/raw.ts'
 import { kbArticles, kbCategories, kbCategoryTranslations } from '../../db/schema/index.ts'
 import { readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 import { diff, recordEvent } from '../events/service.ts'
@@ -77,12 +77,6 @@ export async function visibleCategoryIds(q: Executor, reader: Reader): Promise<S
         ) select id from up`,
   )
   return new Set(rows.map((r) => r.id))
-}
-
-/** A keyset cursor's id, checked: a cursor that was tampered with is a 400, not a database error. */
-export function cursorId(value: unknown): string {
-  if (typeof value !== 'string' || !isUuid(value)) decodeCursor('', 2)
-  return value as string
 }
 
 function conflict(error: unknown) {
@@ -207,7 +201,7 @@ export function createCategoriesService(db: Db, readers: Readers) {
       page: { limit: number; cursor?: string | undefined },
     ) {
       const { workspaceId } = reader
-      const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
+      const after = page.cursor ? readCursor(page.cursor, ['int', 'uuid']) : undefined
       if (filter.parent !== undefined && filter.parent !== 'root' && !isUuid(filter.parent)) {
         throw invalid('/parent', 'is `root` or a category id')
       }
@@ -228,7 +222,7 @@ export function createCategoriesService(db: Db, readers: Readers) {
                 ? inArray(kbCategories.id, [...visible, '00000000-0000-0000-0000-000000000000'])
                 : undefined,
               after
-                ? sql`(${kbCategories.position}, ${kbCategories.id}) > (${Number(after[0]) || 0}, ${cursorId(after[1])}::uuid)`
+                ? sql`(${kbCategories.position}, ${kbCategories.id}) > (${after[0]}, ${after[1]}::uuid)`
                 : undefined,
             ),
           )

@@ -4,8 +4,8 @@ import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { rowsOf } from '../../db/raw.ts'
 import { readInWorkspace } from '../../db/tenant.ts'
+import { storableInstant } from '../../lib/instant.ts'
 import { invalid } from '../../lib/problem.ts'
-import { storableInstant } from '../tickets/queries.ts'
 
 const DAY = 86_400_000
 

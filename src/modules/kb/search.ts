@@ -6,13 +6,13 @@ import { pgTextArray, rowsOf } from '../../db/raw.ts'
 import { type ArticleVisibility, events, tickets } from '../../db/schema/index.ts'
 import { inWorkspace, readInWorkspace, statementInWorkspace } from '../../db/tenant.ts'
 import type { Executor } from '../../db/transaction.ts'
-import { decodeCursor, encodeCursor } from '../../lib/cursor.ts'
+import { encodeCursor, malformedCursor, readCursor } from '../../lib/cursor.ts'
 import { invalid, Problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 import { recordEvent } from '../events/service.ts'
 import { customerTickets } from '../tickets/access.ts'
 import { type Reader, type Readers, visibilitiesFor } from './access.ts'
-import { categoryTree, cursorId } from './categories.ts'
+import { categoryTree } from './categories.ts'
 import { canonicalLocale, loadSearchConfigs, searchConfigOf } from './locales.ts'
 import { plainText } from './markdown.ts'
 import { fuzzyPlan, parseSearchQuery, suggestionWords } from './search-query.ts'
@@ -273,12 +273,12 @@ export function createSearchService(db: Db, readers: Readers) {
     let mode: 'exact' | 'fuzzy' = 'exact'
     let after: { rank: string; id: string } | undefined
     if (input.cursor) {
-      const [m, rank, id] = decodeCursor(input.cursor, 3)
+      const [m, rank, id] = readCursor(input.cursor, ['text', 'text', 'uuid'])
       // A score is a float4 PostgreSQL gave: anything else is a forged cursor.
-      const score = typeof rank === 'string' && rank.length <= 32 ? Math.fround(Number(rank)) : Number.NaN
-      if ((m !== 'exact' && m !== 'fuzzy') || !Number.isFinite(score) || score < 0) decodeCursor('', 3)
-      mode = m as 'exact' | 'fuzzy'
-      after = { rank: String(score), id: cursorId(id) }
+      const score = rank.length <= 32 ? Math.fround(Number(rank)) : Number.NaN
+      if ((m !== 'exact' && m !== 'fuzzy') || !Number.isFinite(score) || score < 0) throw malformedCursor()
+      mode = m
+      after = { rank: String(score), id }
     }
     const empty = { data: [], nextCursor: null, cursors: [], fuzzy: false, locale: requested }
     if (parsed.text === null) return empty

@@ -6,10 +6,9 @@ import { violatedConstraint } from '../../db/errors.ts'
 import { contacts, organizations, tickets } from '../../db/schema/index.ts'
 import { readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Tx } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
 import { Problem, problem } from '../../lib/problem.ts'
-import { isUuid } from '../../lib/refs.ts'
 import { ContactNotFound, toContact, updateContact } from '../contacts/service.ts'
 import { diff, recordEvent } from '../events/service.ts'
 import { normalizeDomain } from './domains.ts'
@@ -134,7 +133,7 @@ export function createOrganizationsService(db: Db) {
       page: { limit: number; cursor?: string | undefined },
     ) {
       const { workspaceId } = authorize(actor, 'contacts:read')
-      const before = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
+      const before = page.cursor ? readCursor(page.cursor, ['uuid'])[0] : undefined
       const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
@@ -147,7 +146,7 @@ export function createOrganizationsService(db: Db) {
                 ? sql`${organizations.domains} @> array[${normalizeDomain(filter.domain)}]::text[]`
                 : undefined,
               filter.q ? ilike(organizations.name, `%${filter.q.replace(/[\\%_]/g, '\\$&')}%`) : undefined,
-              before && isUuid(before) ? lt(organizations.id, before) : undefined,
+              before ? lt(organizations.id, before) : undefined,
             ),
           )
           .orderBy(desc(organizations.id))

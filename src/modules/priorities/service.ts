@@ -6,7 +6,7 @@ import { violatedConstraint } from '../../db/errors.ts'
 import { departments, priorities } from '../../db/schema/index.ts'
 import { readInWorkspace, writeInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 import { diff, recordEvent } from '../events/service.ts'
@@ -106,7 +106,7 @@ export function createPrioritiesService(db: Db) {
     /** Most urgent first. Contacts read them too: they name the priority of their own tickets. */
     async list(actor: Actor, page: { limit: number; cursor?: string | undefined }) {
       const { workspaceId } = authorizeScoped(actor, 'catalog:read')
-      const after = page.cursor ? Number(decodeCursor(page.cursor, 1)[0]) : undefined
+      const after = page.cursor ? readCursor(page.cursor, ['int'])[0] : undefined
       const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
@@ -114,7 +114,7 @@ export function createPrioritiesService(db: Db) {
           .where(
             and(
               eq(priorities.workspaceId, workspaceId),
-              after !== undefined && Number.isInteger(after) ? sql`${priorities.rank} > ${after}` : undefined,
+              after !== undefined ? sql`${priorities.rank} > ${after}` : undefined,
             ),
           )
           .orderBy(asc(priorities.rank))

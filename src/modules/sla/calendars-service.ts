@@ -13,7 +13,7 @@ import {
 } from '../../db/schema/index.ts'
 import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 import { diff, recordEvent } from '../events/service.ts'
@@ -98,7 +98,7 @@ export function createCalendarsService(db: Db) {
   return {
     async list(actor: Actor, page: { limit: number; cursor?: string | undefined }) {
       const { workspaceId } = authorizeScoped(actor, 'catalog:read')
-      const after = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
+      const after = page.cursor ? readCursor(page.cursor, ['uuid'])[0] : undefined
       const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
@@ -106,7 +106,7 @@ export function createCalendarsService(db: Db) {
           .where(
             and(
               eq(businessCalendars.workspaceId, workspaceId),
-              after && isUuid(after) ? gt(businessCalendars.id, after) : undefined,
+              after ? gt(businessCalendars.id, after) : undefined,
             ),
           )
           .orderBy(asc(businessCalendars.id))

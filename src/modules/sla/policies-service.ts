@@ -12,7 +12,7 @@ import {
 } from '../../db/schema/index.ts'
 import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { type FieldError, invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid } from '../../lib/refs.ts'
 import { resolveDepartment } from '../departments/service.ts'
@@ -202,7 +202,7 @@ export function createPoliciesService(db: Db) {
   return {
     async list(actor: Actor, page: { limit: number; cursor?: string | undefined }) {
       const { workspaceId } = authorize(actor, 'sla:read')
-      const after = page.cursor ? Number(decodeCursor(page.cursor, 1)[0]) : undefined
+      const after = page.cursor ? readCursor(page.cursor, ['int'])[0] : undefined
       const rows = await readInWorkspace(db, workspaceId, (q) =>
         q
           .select()
@@ -210,7 +210,7 @@ export function createPoliciesService(db: Db) {
           .where(
             and(
               eq(slaPolicies.workspaceId, workspaceId),
-              after !== undefined && Number.isInteger(after) ? gt(slaPolicies.position, after) : undefined,
+              after !== undefined ? gt(slaPolicies.position, after) : undefined,
             ),
           )
           .orderBy(asc(slaPolicies.position))

@@ -4,8 +4,8 @@ import { authorize } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { type SlaMetric, slaMetrics } from '../../db/schema/index.ts'
 import { readInWorkspace } from '../../db/tenant.ts'
+import { storableInstant } from '../../lib/instant.ts'
 import { invalid } from '../../lib/problem.ts'
-import { storableInstant } from '../tickets/queries.ts'
 
 export const reportGroupings = ['department', 'priority', 'policy'] as const
 export type ReportGrouping = (typeof reportGroupings)[number]

@@ -19,7 +19,7 @@ import { statementName } from '../../db/raw.ts'
 import { messages, priorities, tickets } from '../../db/schema/index.ts'
 import { readInWorkspace } from '../../db/tenant.ts'
 import type { Executor, Tx } from '../../db/transaction.ts'
-import { type CursorValue, decodeCursor, paginate } from '../../lib/cursor.ts'
+import { type CursorValue, paginate, readCursor } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
 import { invalid, Problem, problem } from '../../lib/problem.ts'
 import { isUuid, type TicketRef } from '../../lib/refs.ts'
@@ -70,9 +70,6 @@ const UNRANKED = 2_147_483_647
 /** Tickets without a running SLA deadline sort as if it were this far away (also in the index, 0008). */
 export const NO_DEADLINE = '9999-12-31T00:00:00Z'
 
-/** Whether PostgreSQL can store the instant (years 1 to 9999 here: no BC dates, no five-digit years). */
-export const storableInstant = (date: Date) =>
-  !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999
 const sortColumns = {
   createdAt: tickets.createdAt,
   updatedAt: tickets.updatedAt,
@@ -211,10 +208,10 @@ export function createTicketQueries(db: Db) {
     const numeric = field === 'number' || field === 'priority'
     const conditions = filterConditions(q, grant, filter)
     if (page.cursor) {
-      const [value, id] = decodeCursor(page.cursor, 2)
-      const bound = numeric ? Number(value) : new Date(String(value))
-      // An instant PostgreSQL cannot hold (year 0, say) is as bad a cursor as garbage.
-      if (typeof bound === 'number' ? !Number.isInteger(bound) : !storableInstant(bound)) decodeCursor('', 2)
+      // (An instant PostgreSQL cannot hold, year 0 say, is as bad a cursor as garbage.)
+      const [bound, id] = numeric
+        ? readCursor(page.cursor, ['int', 'uuid'])
+        : readCursor(page.cursor, ['instant', 'uuid'])
       conditions.push(
         descending
           ? sql`(${column}, ${tickets.id}) < (${bound}, ${id})`
@@ -332,7 +329,7 @@ export function createTicketQueries(db: Db) {
     async listMessages(actor: Actor, ref: TicketRef, page: Page) {
       const grant = authorizeScoped(actor, 'tickets:read')
       const { workspaceId } = grant
-      const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined
+      const after = page.cursor ? readCursor(page.cursor, ['instant', 'uuid']) : undefined
       const rows = await readInWorkspace(db, workspaceId, async (q) => {
         const ticketId = await readableTicketId(q, grant, ref)
         return q
@@ -343,9 +340,7 @@ export function createTicketQueries(db: Db) {
               eq(messages.workspaceId, workspaceId),
               eq(messages.ticketId, ticketId),
               visibleTo(grant),
-              after
-                ? sql`(${messages.createdAt}, ${messages.id}) > (${new Date(String(after[0]))}, ${after[1]})`
-                : undefined,
+              after ? sql`(${messages.createdAt}, ${messages.id}) > (${after[0]}, ${after[1]})` : undefined,
             ),
           )
           .orderBy(asc(messages.createdAt), asc(messages.id))

@@ -6,7 +6,7 @@ import { rowsOf } from '../../db/raw.ts'
 import { ticketCounters, workspaces } from '../../db/schema/index.ts'
 import { inWorkspace, readInWorkspace } from '../../db/tenant.ts'
 import { currentExecutor, inTransaction } from '../../db/transaction.ts'
-import { decodeCursor, paginate } from '../../lib/cursor.ts'
+import { paginate, readCursor } from '../../lib/cursor.ts'
 import { jsonDates } from '../../lib/json-dates.ts'
 import { invalid, Problem } from '../../lib/problem.ts'
 import { addMember, toAgent } from '../agents/service.ts'
@@ -196,7 +196,7 @@ export function createWorkspacesService(db: Db, passwords: Passwords) {
 
     async list(actor: Actor, page: { limit: number; cursor?: string }) {
       authorize(actor, 'platform:workspaces')
-      const after = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined
+      const after = page.cursor ? readCursor(page.cursor, ['text'])[0] : undefined
       // The platform operator's view across workspaces: no workspace to bind to.
       const rows = await currentExecutor(db)
         .select()
