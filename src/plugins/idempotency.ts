@@ -40,7 +40,22 @@ export default fp<IdempotencyOptions>(
             errors: [{ path: '/headers/idempotency-key', message: 'must be 1 to 255 characters' }],
           })
         }
-        return runOnce(db, handler.bind(this), request, reply, key, route.config?.revealsSecret === true)
+        const workspaceOf = route.config?.workspaceOf
+        const workspaceId =
+          'workspaceId' in request.actor
+            ? request.actor.workspaceId
+            : workspaceOf
+              ? await workspaceOf(request)
+              : null
+        return runOnce(
+          db,
+          handler.bind(this),
+          request,
+          reply,
+          key,
+          workspaceId,
+          route.config?.revealsSecret === true,
+        )
       }
     })
 
@@ -61,14 +76,14 @@ async function runOnce(
   request: FastifyRequest,
   reply: FastifyReply,
   key: string,
+  workspaceId: string | null,
   revealsSecret: boolean,
 ) {
   const actor = request.actor
   const scope = actorScope(actor, request.ip)
   const requestHash = sha256(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
   const now = new Date()
-  // The workspace the command runs bound to: its stored response is written under the same binding.
-  const workspaceId = 'workspaceId' in actor ? actor.workspaceId : null
+  // (workspaceId: the workspace the command runs bound to; its stored response is written under the same binding.)
   const [claimed] = await db
     .insert(idempotencyKeys)
     .values({
@@ -206,5 +221,11 @@ declare module 'fastify' {
     revealsSecret?: boolean
     /** The route ignores `Idempotency-Key` (sign-in). */
     notIdempotent?: boolean
+    /**
+     * The workspace a command of a caller without one (an anonymous caller of a public route) runs bound
+     * to, from the request: its key is claimed and its response stored under that workspace, as the
+     * transaction's row-level security requires.
+     */
+    workspaceOf?: (request: FastifyRequest) => Promise<string>
   }
 }

@@ -222,3 +222,68 @@ t.test('routes that answer through reply.send are replayed too, and their work i
   t.equal(again.headers['idempotent-replayed'], 'true')
   t.equal(again.body.id, created.body.id)
 })
+
+t.test('anonymous commands of the public knowledge base honour the key in their workspace', async (t) => {
+  // An anonymous caller has no workspace of its own: its key is claimed, and its response stored, under
+  // the workspace its route names, as the transaction bound to that workspace requires.
+  const ws = await ctx.createWorkspace()
+  const category = await ws.api.post('/v1/kb/categories', {
+    translations: [{ locale: 'en', name: 'Orders', slug: 'orders' }],
+  })
+  const article = await ws.api.post('/v1/kb/articles', {
+    categoryId: category.body.id,
+    visibility: 'public',
+    publish: true,
+    translations: [{ locale: 'en', title: 'Refunds for an order', body: 'How refunds of an order work.' }],
+  })
+  t.equal(article.status, 201, article.text)
+  const base = `/v1/public/${ws.slug}/kb`
+  const vote = { helpful: false, sessionKey: 'browser-session-0001' }
+  const firstVote = await ctx.anonymous.post(`${base}/articles/${article.body.id}/feedback`, vote, {
+    'idempotency-key': 'vote-1',
+  })
+  const againVote = await ctx.anonymous.post(`${base}/articles/${article.body.id}/feedback`, vote, {
+    'idempotency-key': 'vote-1',
+  })
+  t.equal(firstVote.status, 201, firstVote.text)
+  t.equal(againVote.status, 201)
+  t.equal(againVote.headers['idempotent-replayed'], 'true')
+  t.equal(againVote.text, firstVote.text)
+  const counted = await ws.api.get(`/v1/kb/articles/${article.body.id}`)
+  t.match(counted.body, { helpfulCount: 0, notHelpfulCount: 1 }, 'the vote was kept, once')
+
+  const ask = { subject: 'refund of my order', locale: 'en' }
+  const shown = await ctx.anonymous.post(`${base}/suggestions`, ask, { 'idempotency-key': 'ask-1' })
+  const shownAgain = await ctx.anonymous.post(`${base}/suggestions`, ask, { 'idempotency-key': 'ask-1' })
+  t.equal(shown.status, 200, shown.text)
+  t.equal(shownAgain.body.id, shown.body.id, 'the same suggestion, not a second one')
+  const opened = { outcome: 'article_opened', articleId: article.body.id }
+  const outcome = await ctx.anonymous.post(`${base}/suggestions/${shown.body.id}/outcomes`, opened, {
+    'idempotency-key': 'opened-1',
+  })
+  t.equal(outcome.status, 204, outcome.text)
+  const outcomeAgain = await ctx.anonymous.post(`${base}/suggestions/${shown.body.id}/outcomes`, opened, {
+    'idempotency-key': 'opened-1',
+  })
+  t.equal(outcomeAgain.headers['idempotent-replayed'], 'true')
+  const recorded = await rows<{ type: string; n: number }>(
+    sql`select type, count(*)::int as n from events where subject_id = ${shown.body.id} group by type order by type`,
+  )
+  t.same(recorded, [
+    { type: 'kb.suggestion.article_opened', n: 1 },
+    { type: 'kb.suggestions.shown', n: 1 },
+  ])
+  const stored = await rows<{ workspace_id: string }>(
+    sql`select workspace_id from idempotency_keys where key in ('vote-1', 'ask-1', 'opened-1')`,
+  )
+  t.same(
+    stored.map((r) => r.workspace_id),
+    [ws.id, ws.id, ws.id],
+    'kept under the workspace of the route',
+  )
+
+  const nowhere = await ctx.anonymous.post('/v1/public/no-such-workspace/kb/suggestions', ask, {
+    'idempotency-key': 'ask-2',
+  })
+  t.equal(nowhere.status, 404)
+})

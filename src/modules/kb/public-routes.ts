@@ -60,6 +60,11 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { readers, categories, articles, search } = app.services.kb
   const reader = (request: { params: { workspaceSlug: string } }) =>
     readers.public(request.params.workspaceSlug, { kind: 'anonymous' })
+  /** For the commands: the workspace an Idempotency-Key of theirs is kept in (see the idempotency plugin). */
+  const config = {
+    workspaceOf: async (request: FastifyRequest) =>
+      (await reader(request as FastifyRequest<{ Params: { workspaceSlug: string } }>)).workspaceId,
+  }
 
   // Only this workspace's origins get CORS: the shared preflight handler answers any origin some workspace allows.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -187,6 +192,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/suggestions`,
     {
+      config,
       schema: {
         tags,
         summary: 'Suggest public articles for a ticket being written',
@@ -201,6 +207,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/suggestions/:id/outcomes`,
     {
+      config,
       schema: {
         tags,
         summary: 'Record what came of public suggestions',
@@ -218,6 +225,7 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/articles/:id/feedback`,
     {
+      config,
       schema: {
         tags,
         summary: 'Say whether a public article helped',
