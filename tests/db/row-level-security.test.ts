@@ -221,7 +221,7 @@ t.test('the search functions that run as the owner answer only for the bound wor
   t.equal(article.status, 201, article.text)
   const page = sql`select article_id from kb_search_page('{public}', null, null, 'en',
     to_tsquery('kb_english', 'refund'), null, null, null, null, 10)`
-  const near = sql`select term from kb_near_terms('kb_english', '{refnds}', 3) where term is not null`
+  const near = sql`select term from kb_near_terms('{public}', 'kb_english', '{refnds}', 3) where term is not null`
   const asA = await inWorkspace(db, a.id, (tx) => rowsOf<{ article_id: string }>(tx, page))
   t.same(
     asA.map((r) => r.article_id),

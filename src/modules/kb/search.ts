@@ -125,12 +125,14 @@ async function searchPage(
 
 /**
  * The query again with near spellings (`kb_search_terms`, by trigram similarity) in place of the words
- * no published text has: each such word becomes "any of its near spellings", and is dropped when it has
- * none. Words the texts have, and phrases, prefixes, alternatives and exclusions, stay as they were.
- * Null when there is nothing to correct.
+ * no published text the reader may see has: each such word becomes "any of its near spellings" (words of
+ * such texts too), and is dropped when it has none. Words those texts have, and phrases, prefixes,
+ * alternatives and exclusions, stay as they were. Null when there is nothing to correct. Texts the reader
+ * may not see count for nothing: they neither make a word known nor offer a spelling (migration 0016).
  */
 async function fuzzyQuery(
   q: Executor,
+  reader: Reader,
   config: string,
   plan: { words: string[]; kept: string | null },
 ): Promise<SQL | null> {
@@ -138,7 +140,8 @@ async function fuzzyQuery(
   const rows = await rowsOf<{ word: string; lexeme: string | null; known: boolean; term: string | null }>(
     q,
     sql`select word, lexeme, known, term
-        from kb_near_terms(${config}::text, ${pgTextArray(plan.words)}::text[], ${CORRECTIONS_PER_WORD}::integer)`,
+        from kb_near_terms(${pgTextArray(visibilitiesFor(reader.audience))}::text[], ${config}::text,
+          ${pgTextArray(plan.words)}::text[], ${CORRECTIONS_PER_WORD}::integer)`,
   )
   const lexeme = (term: string) => `'${term}'`
   const parts: string[] = []
@@ -302,7 +305,7 @@ export function createSearchService(db: Db, readers: Readers) {
       }
       if (mode === 'fuzzy' || (!after && rows.length < FUZZY_BELOW)) {
         const plan = fuzzyPlan(parsed)
-        const fuzzy = await queriesFor(locales, (config) => fuzzyQuery(q, config, plan))
+        const fuzzy = await queriesFor(locales, (config) => fuzzyQuery(q, reader, config, plan))
         if (fuzzy) {
           const fuzzyRows = await run(fuzzy)
           if (mode === 'fuzzy' || fuzzyRows.length > rows.length) {

@@ -342,7 +342,7 @@ t.test('only words searchable texts still have are known or offered as near spel
       await tx.execute(sql`select set_config('atiende.workspace_id', ${kb.ws.id}, true)`)
       const rows = await rowsOf<{ term: string | null }>(
         tx,
-        sql`select term from kb_near_terms('kb_spanish', array['bicicleya'], 3)`,
+        sql`select term from kb_near_terms('{public,contacts,internal}', 'kb_spanish', array['bicicleya'], 3)`,
       )
       return rows.map((r) => r.term)
     })
@@ -351,6 +351,62 @@ t.test('only words searchable texts still have are known or offered as near spel
   t.same(await nearSpellings(), [null], 'deleted: no longer offered')
   const after = await search(kb.ws.api, { q: 'bicicleya', locale: 'es' })
   t.same(after.data, [], 'and nothing found')
+})
+
+t.test('texts a reader may not see neither make a word known nor offer it as a near spelling', async (t) => {
+  // The typo fallback decides from the texts each reader may see: what only an internal (or contacts)
+  // article says changes nothing for those who may not read it, so their searches tell nothing of it.
+  const kb = await knowledgeBase('en')
+  const parcel = await kb.add({ title: 'Parcel refunds', body: 'A parcel refund takes five days.' })
+  const readers = [
+    { name: 'anonymous', client: ctx.anonymous, path: publicSearch(kb.ws), sees: ['public'] },
+    { name: 'contact', client: kb.contact, path: '/v1/kb/search', sees: ['public', 'contacts'] },
+    { name: 'staff', client: kb.ws.api, path: '/v1/kb/search', sees: ['public', 'contacts', 'internal'] },
+  ]
+  // "refnd" and "parcex" are typos of the public text's words before any hidden text exists.
+  const answers = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        readers.flatMap(({ name, client, path }) =>
+          ['refnd', 'parcex'].map(async (q) => {
+            const page = await search(client, { q, locale: 'en' }, path)
+            return [`${name} ${q}`, { ids: idsOf(page), fuzzy: page.fuzzy }] as const
+          }),
+        ),
+      ),
+    )
+  const before = await answers()
+  for (const { name } of readers) {
+    for (const q of ['refnd', 'parcex']) {
+      t.same(
+        before[`${name} ${q}`],
+        { ids: [parcel], fuzzy: true },
+        `${name}: "${q}" corrected to the public text`,
+      )
+    }
+  }
+  // Texts with the typo itself as a word, and with near spellings that could take its correction slots.
+  const hidden: Record<string, string> = {}
+  for (const visibility of ['contacts', 'internal'] as const) {
+    hidden[visibility] = await kb.add({
+      title: `Notes ${visibility}`,
+      body: 'parceb parcec parcek parcem refnd',
+      visibility,
+    })
+  }
+  const after = await answers()
+  for (const { name, sees } of readers) {
+    const seen = ['contacts', 'internal'].filter((v) => sees.includes(v)).map((v) => hidden[v] as string)
+    // "refnd" is a word of each hidden text: known to whoever sees one, who finds it; a typo for the rest.
+    t.same(
+      after[`${name} refnd`],
+      seen.length > 0 ? { ids: sorted(seen), fuzzy: false } : { ids: [parcel], fuzzy: true },
+      `${name}: "refnd" as before unless a text they may see has it`,
+    )
+    if (seen.length === 0) {
+      t.same(after[`${name} parcex`], before[`${name} parcex`], `${name}: "parcex" answered as before`)
+    }
+  }
 })
 
 t.test('English: stemming, accents and typos', async (t) => {
