@@ -440,7 +440,9 @@ const operations: Record<string, Operation> = {
   recordKbSuggestionOutcome: {
     query: `mutation($s: ID!, $id: ID!) { recordKbSuggestionOutcome(suggestionId: $s, outcome: article_opened, articleId: $id) {
       recorded userErrors { code } } }`,
-    variables: (w) => ({ s: w.kb.suggestionId, id: w.kb.publicArticleId }),
+    // An anonymous caller's suggestion (the help form before signing in): staff and any contact of the
+    // workspace may say what came of it (the REST matrix takes the staff's own, which contacts may not).
+    variables: (w) => ({ s: w.kb.publicSuggestionId, id: w.kb.publicArticleId }),
     expect: byId([...agents, ...keysOf(), ...contactsAll]),
   },
 }

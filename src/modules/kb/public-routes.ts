@@ -211,6 +211,8 @@ export const kbPublicRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'Record what came of public suggestions',
+        description:
+          'An anonymous caller records that an article was opened; a ticket created anyway is recorded by the API key or contact token that created it (403 here).',
         security: noToken,
         params: PublicSuggestionParams,
         body: KbSuggestionOutcomeBody,

@@ -436,7 +436,7 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Record what came of suggestions',
         description:
-          '`article_opened` (one of the suggested articles) or `ticket_created` (the ticket created anyway), as `kb.suggestion.*` events for the deflection report.',
+          '`article_opened` (one of the suggested articles) or `ticket_created` (the ticket created anyway), as `kb.suggestion.*` events for the deflection report. Staff may report on any suggestion of the workspace; a contact on one shown to them or to an anonymous caller, naming only a ticket they may read. Any other suggestion is 404.',
         security,
         params: KbSuggestionParams,
         body: KbSuggestionOutcomeBody,

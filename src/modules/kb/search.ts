@@ -1,6 +1,7 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { Actor } from '../../auth/actor.ts'
+import { authorizeScoped } from '../../auth/policy.ts'
 import type { Db } from '../../db/client.ts'
 import { pgTextArray, rowsOf } from '../../db/raw.ts'
 import { type ArticleVisibility, events, tickets } from '../../db/schema/index.ts'
@@ -366,7 +367,14 @@ export function createSearchService(db: Db, readers: Readers) {
     return { id, locale: requested, data }
   }
 
-  /** What came of a suggestion: an article opened from it, or a ticket created anyway. */
+  /**
+   * What came of a suggestion: an article opened from it, or a ticket created anyway. Who may say so:
+   * - staff, of any suggestion of the workspace (an integrator's backend records what its pages saw);
+   * - a contact, of one shown to them, or to an anonymous caller (the help form before signing in), and
+   *   naming only a ticket of theirs (their organization's, for an authorized member);
+   * - an anonymous caller, of an anonymous suggestion, and only that an article was opened: a ticket is
+   *   named by the credentials that created it, never by someone who cannot read it.
+   */
   async function outcomeFor(
     reader: Reader,
     suggestionId: string,
@@ -381,10 +389,16 @@ export function createSearchService(db: Db, readers: Readers) {
       throw invalid('/articleId', 'is required for article_opened')
     if (input.outcome === 'ticket_created' && !input.ticketId)
       throw invalid('/ticketId', 'is required for ticket_created')
+    if (input.ticketId && reader.audience === 'public') {
+      throw new Problem(
+        'forbidden',
+        'An anonymous caller cannot name a ticket: record ticket_created with the API key or contact token that created it.',
+      )
+    }
     return inWorkspace(db, reader.workspaceId, async (tx) => {
       const [shown] = isUuid(suggestionId)
         ? await tx
-            .select({ data: events.data })
+            .select({ data: events.data, actorKind: events.actorKind, actorId: events.actorId })
             .from(events)
             .where(
               and(
@@ -396,7 +410,13 @@ export function createSearchService(db: Db, readers: Readers) {
             )
             .limit(1)
         : []
-      if (!shown) throw new Problem('not_found', `Suggestion ${suggestionId} not found`)
+      const anonymouslyShown = shown?.data.audience === 'public'
+      const ours =
+        reader.audience === 'staff' ||
+        anonymouslyShown ||
+        (actor.kind === 'contact' && shown?.actorKind === 'contact' && shown.actorId === actor.contactId)
+      // (Someone else's suggestion is as unknown as one that never was.)
+      if (!shown || !ours) throw new Problem('not_found', `Suggestion ${suggestionId} not found`)
       if (
         input.articleId &&
         !((shown.data.articleIds as string[] | undefined) ?? []).includes(input.articleId.toLowerCase())
@@ -404,8 +424,7 @@ export function createSearchService(db: Db, readers: Readers) {
         throw invalid('/articleId', 'was not among the suggested articles')
       }
       if (input.ticketId) {
-        const grant =
-          reader.actor.kind === 'contact' ? { contactId: reader.actor.contactId, organizationId: null } : null
+        const { customer } = authorizeScoped(actor, 'tickets:read')
         const [ticket] = isUuid(input.ticketId)
           ? await tx
               .select({ id: tickets.id })
@@ -414,7 +433,7 @@ export function createSearchService(db: Db, readers: Readers) {
                 and(
                   eq(tickets.workspaceId, reader.workspaceId),
                   eq(tickets.id, input.ticketId),
-                  customerTickets(grant),
+                  customerTickets(customer),
                 ),
               )
           : []

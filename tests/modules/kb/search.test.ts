@@ -1052,6 +1052,74 @@ t.test('property: no query text makes search fail', async (t) => {
   t.same(failures, [], 'always 200 (escaped) or a 400 problem')
 })
 
+t.test('who may record what came of a suggestion, and which ticket they may name', async (t) => {
+  const kb = await knowledgeBase('es')
+  const { ws } = kb
+  const refund = await kb.add({ title: 'Pedir un reembolso', body: 'El reembolso se pide desde tu perfil.' })
+  const ana = kb.contact
+  const bea = ctx.as(ctx.contactToken(ws, { sub: `bea-${ws.slug}@example.com`, name: 'Bea' }))
+  const ask = { subject: 'Quiero un reembolso', locale: 'es' }
+  const shown = {
+    staff: (await ok(ws.api.post('/v1/kb/suggestions', ask), 200)).id as string,
+    ana: (await ok(ana.post('/v1/kb/suggestions', ask), 200)).id as string,
+    anonymous: (await ok(ctx.anonymous.post(`/v1/public/${ws.slug}/kb/suggestions`, ask), 200)).id as string,
+  }
+  const ticketOf = async (client: Client) =>
+    (await ok(client.post('/v1/tickets', { subject: 'Reembolso', message: { body: 'Un cobro doble.' } }))).id
+  const tickets = { ana: await ticketOf(ana), bea: await ticketOf(bea) }
+  const opened = { outcome: 'article_opened', articleId: refund }
+  const readers = {
+    staff: (id: string, body: object) => ws.api.post(`/v1/kb/suggestions/${id}/outcomes`, body),
+    ana: (id: string, body: object) => ana.post(`/v1/kb/suggestions/${id}/outcomes`, body),
+    bea: (id: string, body: object) => bea.post(`/v1/kb/suggestions/${id}/outcomes`, body),
+    anonymous: (id: string, body: object) =>
+      ctx.anonymous.post(`/v1/public/${ws.slug}/kb/suggestions/${id}/outcomes`, body),
+  }
+  // Which reader may report on which suggestion (204), and which finds it unknown (404).
+  const mayReport: Record<keyof typeof readers, (keyof typeof shown)[]> = {
+    staff: ['staff', 'ana', 'anonymous'],
+    ana: ['ana', 'anonymous'],
+    bea: ['anonymous'],
+    anonymous: ['anonymous'],
+  }
+  for (const [reader, post] of Object.entries(readers) as [
+    keyof typeof readers,
+    (typeof readers)['staff'],
+  ][]) {
+    for (const [suggestion, id] of Object.entries(shown) as [keyof typeof shown, string][]) {
+      const res = await post(id, opened)
+      t.equal(
+        res.status,
+        mayReport[reader].includes(suggestion) ? 204 : 404,
+        `${reader} on the ${suggestion} suggestion: ${res.status}`,
+      )
+    }
+  }
+  // Naming a ticket: staff any of the workspace; a contact only their own; an anonymous caller none.
+  const created = (ticketId: string) => ({ outcome: 'ticket_created', ticketId })
+  t.equal((await readers.staff(shown.anonymous, created(tickets.bea))).status, 204)
+  t.equal((await readers.ana(shown.ana, created(tickets.ana))).status, 204)
+  isProblem(t, await readers.ana(shown.ana, created(tickets.bea)), 400)
+  isProblem(t, await readers.bea(shown.anonymous, created(tickets.ana)), 400)
+  t.equal((await readers.bea(shown.anonymous, created(tickets.bea))).status, 204)
+  isProblem(t, await readers.anonymous(shown.anonymous, created(tickets.ana)), 403)
+  isProblem(t, await readers.anonymous(shown.anonymous, created(UNKNOWN_ID)), 403)
+  const recorded = await rowsOf<{ subject_id: string; ticket: string }>(
+    ctx.db.database.db,
+    sql`select subject_id, data->>'ticketId' as ticket from events
+        where workspace_id = ${ws.id} and type = 'kb.suggestion.ticket_created' order by seq`,
+  )
+  t.same(
+    recorded,
+    [
+      { subject_id: shown.anonymous, ticket: tickets.bea },
+      { subject_id: shown.ana, ticket: tickets.ana },
+      { subject_id: shown.anonymous, ticket: tickets.bea },
+    ],
+    'only the three allowed are recorded',
+  )
+})
+
 t.test('suggestions: the relevant article first, what the reader may see, and outcomes', async (t) => {
   const kb = await knowledgeBase('es')
   const { ws } = kb
