@@ -60,7 +60,7 @@ import { workspaceRoutes } from './modules/workspaces/routes.ts'
 import { CreatedWorkspace, Workspace, WorkspacePage } from './modules/workspaces/schemas.ts'
 import auth from './plugins/auth.ts'
 import browsers from './plugins/browsers.ts'
-import errors from './plugins/errors.ts'
+import errors, { frameworkError, MAX_PARAM_LENGTH } from './plugins/errors.ts'
 import graphql from './plugins/graphql.ts'
 import idempotency from './plugins/idempotency.ts'
 import metrics from './plugins/metrics.ts'
@@ -151,6 +151,8 @@ export function fastifyOptions(config: Config, logStream?: DestinationStream): F
     // One line per request comes from the request-log plugin, with the workspace and route in it.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     trustProxy: config.TRUST_PROXY,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors: frameworkError,
   }
 }
 

@@ -21,8 +21,10 @@ const fastifyCodes: Partial<Record<string, ProblemCode>> = {
 
 function fromValidation(error: FastifyError): Problem {
   const context = error.validationContext ?? 'body'
+  // A body's fields are named as they are (`/subject`), the others with where they are (`/querystring/q`),
+  // which the detail then says once.
   const errors = fieldErrors(error.validation as ErrorObject[], context === 'body' ? '' : `/${context}`)
-  return validationProblem(errors, context)
+  return validationProblem(errors, context === 'body' ? context : '')
 }
 
 function toProblem(error: FastifyError): Problem | null {
@@ -43,6 +45,26 @@ function toProblem(error: FastifyError): Problem | null {
   }
   return null
 }
+
+/**
+ * Errors Fastify meets before any route (Fastify's `frameworkErrors`): a path that does not decode, or a
+ * path segment longer than `MAX_PARAM_LENGTH`. Problem details, as every other refusal.
+ */
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? `A segment of the path is longer than ${MAX_PARAM_LENGTH} characters.`
+      : 'The path is not valid percent-encoded UTF-8.'
+  return sendProblem(
+    request,
+    reply,
+    new Problem('validation', detail, { errors: [{ path: '/path', message: 'is malformed' }] }),
+  )
+}
+
+/** The longest path segment routed: longer than any id, slug or ref a route's schema accepts, so those
+ * are refused by the schema, with the field named. */
+export const MAX_PARAM_LENGTH = 1000
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
   const body = {

@@ -299,3 +299,37 @@ t.test('a forged cursor is a 400 on every list, never a 5xx', async (t) => {
     t.same(new Set(statuses.get(path)), new Set([400]), `${path}: every forged cursor is a 400`)
   }
 })
+
+t.test('paths Fastify refuses before any route are problem details too', async (t) => {
+  const badUrl = await ctx.app.inject({
+    method: 'GET',
+    url: '/v1/kb/categories/%ZZ',
+    headers: { authorization: `Bearer ${ws.apiKey}` },
+  })
+  t.equal(badUrl.statusCode, 400)
+  t.equal(badUrl.headers['content-type'], problemType)
+  t.match(JSON.parse(badUrl.body), { type: '/problems/validation', status: 400, detail: /percent-encoded/ })
+  const huge = await ctx.app.inject({
+    method: 'GET',
+    url: `/v1/kb/articles/${'a'.repeat(1001)}`,
+    headers: { authorization: `Bearer ${ws.apiKey}` },
+  })
+  t.equal(huge.statusCode, 400)
+  t.equal(huge.headers['content-type'], problemType)
+  t.match(JSON.parse(huge.body), { status: 400, detail: /longer than 1000 characters/ })
+  // Longer than the schema allows, shorter than the router's limit: the schema names the parameter.
+  const long = await ws.api.get(`/v1/kb/articles/${'a'.repeat(250)}`)
+  t.equal(long.status, 400)
+  t.equal(long.headers['content-type'], problemType)
+  t.match(long.body.errors, [{ path: '/params/id' }])
+  t.equal(long.body.detail, 'params/id must NOT have more than 200 characters')
+})
+
+t.test('a validation detail names where the field is once', async (t) => {
+  const query = await ws.api.get('/v1/kb/search?q=')
+  t.equal(query.status, 400)
+  t.equal(query.body.detail, 'querystring/q must NOT have fewer than 1 characters')
+  t.same(query.body.errors[0].path, '/querystring/q')
+  const body = await ws.api.post('/v1/kb/suggestions', {})
+  t.equal(body.body.detail, 'body/subject is required')
+})
