@@ -33,7 +33,11 @@ export function createKbReports(db: Db) {
       if (!storableInstant(to)) throw invalid('/to', 'must be between the years 1 and 9999')
       if (!storableInstant(from)) throw invalid('/from', 'must be between the years 1 and 9999')
       if (from >= to) throw invalid('/from', 'must be before to')
-      const limit = sql.raw(String(Math.trunc(query.limit ?? 10)))
+      const size = query.limit ?? 10
+      // (It goes into the statement's text: only a whole number of the documented range gets there.)
+      if (!Number.isInteger(size) || size < 1 || size > 100)
+        throw invalid('/limit', 'must be an integer from 1 to 100')
+      const limit = sql.raw(String(size))
       return readInWorkspace(db, workspaceId, async (q) => {
         const viewed = await rowsOf<{ id: string; title: string | null; views: number }>(
           q,

@@ -16,6 +16,7 @@ import {
   CreateKbCategoryBody,
   FromTicketBody,
   KbFeedbackBody,
+  KbReportQuery,
   KbSearchQuery,
   KbSuggestionOutcomeBody,
   KbSuggestionsBody,
@@ -83,7 +84,7 @@ export const kbResolvers: IResolvers = {
       return { id: result.id, locale: result.locale, hits: result.data }
     },
     kbReport: (_root, args, { actor, services }) =>
-      services.kb.reports.kb(actor, withoutNulls(args) as { from?: string; to?: string; limit?: number }),
+      services.kb.reports.kb(actor, validate(KbReportQuery, withoutNulls(args))),
   },
 
   KbArticle: {

@@ -200,3 +200,16 @@ t.test("suggestions search a ticket's distinctive words, not the ones most texts
     'a ticket of common words only still gets suggestions (its rarest word)',
   )
 })
+
+t.test('kbReport validates its arguments as GET /v1/reports/kb does', async (t) => {
+  for (const limit of [-1, 0, 101, 100000]) {
+    const res = await ws.api.graphql(`{ kbReport(limit: ${limit}) { mostViewed { articleId } } }`)
+    t.equal(res.status, 200)
+    t.equal(res.body.errors?.[0]?.extensions?.code, 'validation', `limit ${limit} is a validation error`)
+    const rest = await ws.api.get(`/v1/reports/kb?limit=${limit}`)
+    t.equal(rest.status, 400, `and a 400 over REST (limit ${limit})`)
+  }
+  const fine = await ws.api.graphql('{ kbReport(limit: 2) { mostViewed { articleId } } }')
+  t.notOk(fine.body.errors, 'a limit in range answers')
+  t.ok(Array.isArray(fine.body.data.kbReport.mostViewed))
+})
