@@ -24,7 +24,7 @@ import { actorColumns, diff, recordEvent } from '../events/service.ts'
 import { customerTickets } from '../tickets/access.ts'
 import { describeRef, refCondition, TicketNotFound } from '../tickets/queries.ts'
 import { type Reader, type Readers, visibilitiesFor } from './access.ts'
-import { categoryTree } from './categories.ts'
+import { categoryTree, readableCategoryTree } from './categories.ts'
 import { canonicalLocale, loadSearchConfigs, searchConfigOf } from './locales.ts'
 import { renderMarkdown } from './markdown.ts'
 import { hashSessionKey } from './session.ts'
@@ -434,13 +434,7 @@ export function createArticlesService(db: Db, readers: Readers) {
     const locale = filter.locale ? canonicalLocale(filter.locale) : undefined
     const after = page.cursor ? readCursor(page.cursor, ['int', 'uuid']) : undefined
     return readInWorkspace(db, workspaceId, async (q) => {
-      const categories = filter.category
-        ? await categoryTree(
-            q,
-            workspaceId,
-            isUuid(filter.category) ? filter.category : '00000000-0000-0000-0000-000000000000',
-          )
-        : undefined
+      const categories = filter.category ? await readableCategoryTree(q, reader, filter.category) : undefined
       if (filter.category && categories?.length === 0)
         throw invalid('/category', `names no category: ${filter.category}`)
       const stateCondition =

@@ -79,6 +79,21 @@ export async function visibleCategoryIds(q: Executor, reader: Reader): Promise<S
   return new Set(rows.map((r) => r.id))
 }
 
+/**
+ * A category and its subcategories, for a filter of the reader's: empty when the category is not one of
+ * the workspace's, or is one the reader may not see (as unknown to them as one that does not exist).
+ */
+export async function readableCategoryTree(
+  q: Executor,
+  reader: Reader,
+  categoryId: string,
+): Promise<string[]> {
+  if (!isUuid(categoryId)) return []
+  const visible = await visibleCategoryIds(q, reader)
+  if (visible && !visible.has(categoryId.toLowerCase())) return []
+  return categoryTree(q, reader.workspaceId, categoryId)
+}
+
 function conflict(error: unknown) {
   const constraint = violatedConstraint(error)
   if (constraint === 'kb_category_translations_slug_key') {
@@ -127,19 +142,26 @@ export function createCategoriesService(db: Db, readers: Readers) {
   }
 
   /** By id, or by slug in any locale; a customer finds only categories they may see. */
+  /**
+   * A category by id or slug. A slug is unique per locale only: among the categories with it that the
+   * reader may see, the one whose slug is in the workspace's default locale first, then by locale, so
+   * a hidden category never shadows a visible one, and the same slug always names the same category.
+   */
   async function find(q: Executor, workspaceId: string, ref: string, reader?: Reader): Promise<Category> {
-    const [hit] = isUuid(ref)
-      ? [{ id: ref.toLowerCase() }]
+    const visible = reader ? await visibleCategoryIds(q, reader) : null
+    const hits = isUuid(ref)
+      ? [{ id: ref.toLowerCase(), locale: '' }]
       : await q
-          .select({ id: kbCategoryTranslations.categoryId })
+          .select({ id: kbCategoryTranslations.categoryId, locale: kbCategoryTranslations.locale })
           .from(kbCategoryTranslations)
           .where(
             and(eq(kbCategoryTranslations.workspaceId, workspaceId), eq(kbCategoryTranslations.slug, ref)),
           )
-          .limit(1)
+          .orderBy(asc(kbCategoryTranslations.locale))
+    const seen = hits.filter((h) => !visible || visible.has(h.id))
+    const hit = seen.find((h) => h.locale === reader?.defaultLocale) ?? seen[0]
     const [category] = hit ? await load(q, workspaceId, [hit.id]) : []
-    const visible = reader ? await visibleCategoryIds(q, reader) : null
-    if (!category || (visible && !visible.has(category.id))) throw CategoryNotFound(ref)
+    if (!category) throw CategoryNotFound(ref)
     return category
   }
 

@@ -13,7 +13,7 @@ import { isUuid } from '../../lib/refs.ts'
 import { recordEvent } from '../events/service.ts'
 import { customerTickets } from '../tickets/access.ts'
 import { type Reader, type Readers, visibilitiesFor } from './access.ts'
-import { categoryTree } from './categories.ts'
+import { readableCategoryTree } from './categories.ts'
 import { canonicalLocale, loadSearchConfigs, searchConfigOf } from './locales.ts'
 import { plainText } from './markdown.ts'
 import { fuzzyPlan, parseSearchQuery, suggestionWords } from './search-query.ts'
@@ -262,9 +262,9 @@ async function queriesFor(
   }
 }
 
-async function filterCategories(q: Executor, workspaceId: string, category: string | undefined) {
+async function filterCategories(q: Executor, reader: Reader, category: string | undefined) {
   if (category === undefined) return undefined
-  const ids = isUuid(category) ? await categoryTree(q, workspaceId, category) : []
+  const ids = await readableCategoryTree(q, reader, category)
   if (ids.length === 0) throw invalid('/category', `names no category of this workspace: ${category}`)
   return ids
 }
@@ -290,7 +290,7 @@ export function createSearchService(db: Db, readers: Readers) {
     await loadSearchConfigs(db)
     return readInWorkspace(db, reader.workspaceId, async (q) => {
       const filter = {
-        categories: await filterCategories(q, reader.workspaceId, input.category),
+        categories: await filterCategories(q, reader, input.category),
         tags: input.tag,
       }
       const locales = await searchedLocales(db, reader, requested)

@@ -1681,3 +1681,51 @@ t.test('the first article write of a fresh server with an Idempotency-Key answer
     `POST /v1/kb/articles with an Idempotency-Key answers on a fresh ${result.engine} server`,
   )
 })
+
+t.test(
+  'a category the reader may not see neither shadows a visible one nor filters like a real one',
+  async (t) => {
+    const ws = await ctx.createWorkspace()
+    // The same slug in two locales: in English for a category of internal articles, in Spanish for one
+    // of public articles.
+    const hidden = await category(ws, 'help')
+    const shown = await ok(
+      ws.api.post('/v1/kb/categories', { translations: [{ locale: 'es', name: 'Ayuda', slug: 'help' }] }),
+    )
+    await article(ws, hidden.id, 'internal', 'Internal refunds')
+    await article(ws, shown.id, 'public', 'Public refunds')
+    const contact = contactOf(ws)
+    const readers: [string, Client, string, string][] = [
+      // name, client, base path, the category "help" names for them
+      ['staff', ws.api, '/v1/kb', hidden.id],
+      ['contact', contact, '/v1/kb', shown.id],
+      ['anonymous', ctx.anonymous, pub(ws), shown.id],
+    ]
+    for (const [name, client, base, expected] of readers) {
+      const bySlug = await client.get(`${base}/categories/help`)
+      t.equal(bySlug.status, 200, `${name}: "help" names a category`)
+      t.equal(bySlug.body.id, expected, `${name}: the one they may see (staff: the default locale's)`)
+    }
+    const graphql = await contact.graphql('{ kbCategory(ref: "help") { id } }')
+    t.equal(graphql.body.data.kbCategory?.id, shown.id, 'GraphQL: the same category')
+
+    // Filtering by the hidden category's id: for those who may not see it, the same 400 as an unknown id.
+    for (const [name, client, base] of readers) {
+      const answers = async (id: string) => {
+        const list = await client.get(`${base}/articles?category=${id}`)
+        const found = await client.get(`${base}/search?q=refunds&locale=en&category=${id}`)
+        return [
+          list.status,
+          found.status,
+          list.body.detail?.replace(id, 'ID'),
+          found.body.detail?.replace(id, 'ID'),
+        ]
+      }
+      const hiddenAnswers = await answers(hidden.id)
+      const unknownAnswers = await answers(UNKNOWN_ID)
+      t.same(unknownAnswers.slice(0, 2), [400, 400], `${name}: an unknown category is a 400`)
+      if (name === 'staff') t.same(hiddenAnswers.slice(0, 2), [200, 200], 'staff: the category filters')
+      else t.same(hiddenAnswers, unknownAnswers, `${name}: the hidden category is answered as an unknown one`)
+    }
+  },
+)
