@@ -7,7 +7,12 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 export const Metadata = Type.Record(Type.String(), Type.Unknown(), {
   description: "The integrator's own JSON object, stored as given.",
 })
-export const Slug = Type.String({ pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$', minLength: 1, maxLength: 64 })
+/** Lowercase words joined by hyphens; never shaped like a UUID, since a ref is an id or a slug. */
+export const Slug = Type.String({
+  pattern: '^(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[a-z0-9]+(?:-[a-z0-9]+)*$',
+  minLength: 1,
+  maxLength: 64,
+})
 
 export const PageQuery = {
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),

@@ -74,7 +74,8 @@ export function slugify(title: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 80)
     .replace(/-+$/, '')
-  return slug || 'article'
+  // (A slug shaped like a UUID would be read as an id, and never find its article.)
+  return isUuid(slug) ? `${slug}-article` : slug || 'article'
 }
 
 const isPublished = (t: TranslationRow) => t.publishedVersion > 0
@@ -698,6 +699,8 @@ export function createArticlesService(db: Db, readers: Readers) {
         ? canonicalLocale(input.sourceLocale, '/sourceLocale')
         : locales[0]
       if (!sourceLocale) throw invalid('/sourceLocale', 'is required when no translation is given')
+      if (translations.length > 0 && !locales.includes(sourceLocale))
+        throw invalid('/sourceLocale', `names none of the translations given: ${sourceLocale}`)
       if (input.publish && translations.length === 0)
         throw invalid('/publish', 'needs translations to publish')
       return write(workspaceId, async (tx) => {

@@ -1729,3 +1729,49 @@ t.test(
     }
   },
 )
+
+t.test('refs stay unambiguous: no slug shaped like an id, no source locale without its text', async (t) => {
+  const ws = await ctx.createWorkspace()
+  const uuid = '00000000-0000-4000-8000-000000000000'
+  const cat = await category(ws, 'refs')
+  const badCategory = await ws.api.post('/v1/kb/categories', {
+    translations: [{ locale: 'en', name: 'Looks like an id', slug: uuid }],
+  })
+  t.equal(badCategory.status, 400, 'a category slug shaped like a UUID is refused')
+  t.match(badCategory.body.errors, [{ path: '/translations/0/slug' }])
+  const badArticle = await ws.api.post('/v1/kb/articles', {
+    categoryId: cat.id,
+    visibility: 'public',
+    translations: [{ locale: 'en', title: 'Explicit slug', body: 'Body.', slug: uuid }],
+  })
+  t.equal(badArticle.status, 400, 'an article slug shaped like a UUID is refused')
+  // A title that is an id gets a slug that is not one, and is found by it.
+  const titled = await article(ws, cat.id, 'public', uuid)
+  const slug = titled.translations[0].slug
+  t.equal(slug, `${uuid}-article`)
+  const bySlug = await ctx.anonymous.get(`${pub(ws)}/articles/${slug}`)
+  t.equal(bySlug.status, 200)
+  t.equal(bySlug.body.id, titled.id)
+
+  const elsewhere = await ws.api.post('/v1/kb/articles', {
+    categoryId: cat.id,
+    visibility: 'public',
+    sourceLocale: 'fr',
+    translations: [{ locale: 'en', title: 'English only', body: 'Body.' }],
+  })
+  t.equal(elsewhere.status, 400, 'a source locale none of the translations has is refused')
+  t.match(elsewhere.body.errors, [{ path: '/sourceLocale' }])
+  const shell = await ws.api.post('/v1/kb/articles', {
+    categoryId: cat.id,
+    visibility: 'public',
+    sourceLocale: 'fr',
+  })
+  t.equal(shell.status, 201, 'an article without translations yet names its source locale')
+  const named = await ws.api.post('/v1/kb/articles', {
+    categoryId: cat.id,
+    visibility: 'public',
+    sourceLocale: 'EN',
+    translations: [{ locale: 'en', title: 'Source named', body: 'Body.' }],
+  })
+  t.equal(named.status, 201, 'the source locale is compared as canonical tags')
+})
