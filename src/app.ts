@@ -151,7 +151,7 @@ export function fastifyOptions(config: Config, logStream?: DestinationStream): F
     // One line per request comes from the request-log plugin, with the workspace and route in it.
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     trustProxy: config.TRUST_PROXY,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: frameworkError,
   }
 }

@@ -57,8 +57,23 @@ async function serverDatabase(url: string): Promise<{ url: string; drop: () => P
     async drop() {
       const client = new pg.Client({ connectionString: url })
       await client.connect()
-      await client.query(`drop database if exists ${name} with (force)`)
-      await client.end()
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.query(`drop database if exists ${name} with (force)`)
+            return
+          } catch (error) {
+            // FORCE must be allowed to end every session of the database, and an autovacuum worker runs as
+            // the bootstrap superuser, which this role may not signal (42501). A drop without FORCE ends
+            // autovacuum itself (and waits up to 5 s for it); any other session still there is ended by
+            // the next FORCE.
+            if ((error as { code?: string }).code !== '42501' || attempt === 5) throw error
+            await client.query(`drop database if exists ${name}`).catch(() => {})
+          }
+        }
+      } finally {
+        await client.end()
+      }
     },
   }
 }
