@@ -194,3 +194,48 @@ t.test('query depth is limited by GRAPHQL_DEPTH_LIMIT and syntax errors are clie
   t.equal(syntax.status, 400)
   t.ok(syntax.body.errors[0].message)
 })
+
+t.test('an ID argument that is no UUID is a validation error, never an internal one', async (t) => {
+  // The schema types ids as strings: every query and command taking one must refuse a malformed one as
+  // REST's path schemas do.
+  const ws = await ctx.createWorkspace()
+  await ws.api.post('/v1/tickets', ticketBody())
+  const operations = (id: string) => [
+    `{ ticket(id: "${id}") { id } }`,
+    `{ agent(id: "${id}") { id } }`,
+    `{ contact(id: "${id}") { id } }`,
+    `{ organization(id: "${id}") { id } }`,
+    `{ businessCalendar(id: "${id}") { id } }`,
+    `{ slaPolicy(id: "${id}") { id } }`,
+    `{ kbArticle(ref: "${id}") { id } }`,
+    `{ tickets(filter: { requesterId: "${id}" }) { nodes { id } } }`,
+    `{ contacts(filter: { organizationId: "${id}" }) { nodes { id } } }`,
+    `mutation { updateTicket(ticket: { id: "${id}" }, input: { subject: "x" }) { userErrors { code } } }`,
+    `mutation { addMessage(ticket: { id: "${id}" }, input: { body: "x" }) { userErrors { code } } }`,
+    `mutation { linkKbArticle(ticket: { id: "${id}" }, articleId: "${id}") { userErrors { code } } }`,
+    `mutation { updateContact(id: "${id}", input: { name: "x" }) { userErrors { code } } }`,
+    `mutation { updateOrganization(id: "${id}", input: { name: "x" }) { userErrors { code } } }`,
+    `mutation { updateAgent(id: "${id}", input: { name: "x" }) { userErrors { code } } }`,
+  ]
+  const codes = new Set<string>()
+  for (const id of ['nope', '1.5', '00000000-0000-0000-0000-00000000000g']) {
+    for (const operation of operations(id)) {
+      const res = await ws.api.graphql(operation)
+      t.equal(res.status, 200)
+      const errors = [
+        ...(res.body.errors ?? []),
+        ...Object.values(res.body.data ?? {}).flatMap((v: any) => v?.userErrors ?? []),
+      ]
+      const found = errors.map((e: any) => e.extensions?.code ?? e.code)
+      for (const code of found) codes.add(code)
+      if (
+        found.includes('internal') ||
+        (found.length === 0 && !JSON.stringify(res.body.data).includes('null'))
+      ) {
+        t.fail(`${operation} → ${JSON.stringify(res.body).slice(0, 200)}`)
+      }
+    }
+  }
+  t.notOk(codes.has('internal'), 'no internal error')
+  t.ok(codes.has('validation'), 'malformed ids are validation errors')
+})

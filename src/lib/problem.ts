@@ -68,8 +68,16 @@ const unstorableText = new Set(['22021', '22P05'])
 export function inputRefusedByDatabase(error: unknown): Problem | null {
   let current = error
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    if (unstorableText.has((current as { code?: string }).code ?? '')) {
+    const code = (current as { code?: string }).code ?? ''
+    if (unstorableText.has(code)) {
       return new Problem('validation', 'Text may not contain the NUL character (U+0000) or invalid Unicode.')
+    }
+    // Every id the service makes is a UUID, so one PostgreSQL cannot read as one came from the caller
+    // (a GraphQL ID argument, which the schema types only as a string).
+    if (code === '22P02' && /invalid input syntax for type uuid/.test(current.message)) {
+      return new Problem('validation', 'An id is not a UUID.', {
+        errors: [{ path: '/id', message: 'is not a UUID' }],
+      })
     }
     current = current.cause
   }

@@ -1,5 +1,6 @@
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql'
 import { isProblem, Problem } from '../lib/problem.ts'
+import { isUuid, type TicketRef } from '../lib/refs.ts'
 
 /** A single-object query answers null, not an error, for what does not exist (or is not the caller's to see). */
 export const nullIfNotFound = <T>(promise: Promise<T>) =>
@@ -103,3 +104,25 @@ export const JSONScalar = new GraphQLScalarType({
   parseValue: (value) => value,
   parseLiteral: literalValue,
 })
+
+/**
+ * A `TicketRef` input (exactly one of `id` and `number`), checked as REST checks `{idOrNumber}`: an id
+ * that is no UUID is a validation error, not a query the database refuses.
+ */
+export function ticketRefInput(
+  { id, number }: { id?: string | null; number?: number | null },
+  path: string,
+): TicketRef {
+  if ((id == null) === (number == null)) {
+    throw new Problem('validation', `${path} needs exactly one of id or number`, {
+      errors: [{ path: `/${path}`, message: 'needs exactly one of id or number' }],
+    })
+  }
+  if (id == null) return { number: number as number }
+  if (!isUuid(id)) {
+    throw new Problem('validation', `${path}.id is not a ticket id: ${id}`, {
+      errors: [{ path: `/${path}/id`, message: 'is not a UUID' }],
+    })
+  }
+  return { id: id.toLowerCase() }
+}

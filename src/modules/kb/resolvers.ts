@@ -1,10 +1,11 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
-import { Problem } from '../../lib/problem.ts'
+import { Locale, splitList } from '../../lib/api-schemas.ts'
 import { validate } from '../../lib/validate.ts'
 import {
   nullIfNotFound,
   pageArgs,
   removed,
+  ticketRefInput,
   toConnection,
   withoutNulls,
   withUserErrors,
@@ -27,14 +28,14 @@ import {
 
 type RefArgs = { id?: string | null; number?: number | null }
 
+/** A locale argument, checked as REST checks one: absent is no locale, but "" or "xx_YY" is an error. */
+const localeArg = (value: string | null | undefined, path: string) =>
+  value == null ? undefined : validate(Locale, value, path)
+
 /** A TicketRef input as the services take it (a UUID, or a number as text). */
-function ticketRef({ id, number }: RefArgs): string {
-  if ((id == null) === (number == null)) {
-    throw new Problem('validation', 'ticket needs exactly one of id or number', {
-      errors: [{ path: '/ticket', message: 'needs exactly one of id or number' }],
-    })
-  }
-  return id ?? String(number)
+function ticketRef(args: RefArgs): string {
+  const ref = ticketRefInput(args, 'ticket')
+  return 'id' in ref ? ref.id : String(ref.number)
 }
 
 /** Nested inputs as REST takes them: nulls dropped, except those that mean something (clearing). */
@@ -59,9 +60,10 @@ export const kbResolvers: IResolvers = {
         ),
       ),
     kbArticle: (_root, args: { ref: string; locale?: string | null }, { actor, services }) =>
-      nullIfNotFound(services.kb.articles.get(actor, args.ref, args.locale ?? undefined)),
+      nullIfNotFound(services.kb.articles.get(actor, args.ref, localeArg(args.locale, 'locale'))),
     kbArticles: async (_root, args, { actor, services }) => {
       const { tags, ...filter } = withoutNulls((args.filter ?? {}) as Record<string, unknown>)
+      localeArg(filter.locale as string | undefined, 'filter/locale')
       return toConnection(
         await services.kb.articles.list(
           actor,
@@ -72,11 +74,19 @@ export const kbResolvers: IResolvers = {
     },
     kbSearch: async (_root, args, { actor, services }) => {
       const { q, locale, category, tags, first, after } = withoutNulls(args)
-      const input = validate(
+      const { tag, ...input } = validate(
         KbSearchQuery,
-        withoutNulls({ q, locale, category, limit: first ?? 10, cursor: after ?? null }),
+        withoutNulls({
+          q,
+          locale,
+          category,
+          // (Validated as REST's comma-separated list is: each tag 1 to 64 characters; [] is no filter.)
+          tag: (tags as string[] | undefined)?.length ? (tags as string[]).join(',') : undefined,
+          limit: first ?? 10,
+          cursor: after ?? null,
+        }),
       )
-      const page = await services.kb.search.search(actor, { ...input, tag: tags as string[] | undefined })
+      const page = await services.kb.search.search(actor, { ...input, tag: splitList(tag) })
       return { ...toConnection(page), locale: page.locale, fuzzy: page.fuzzy }
     },
     kbSuggestions: async (_root, args, { actor, services }) => {

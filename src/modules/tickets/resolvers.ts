@@ -1,22 +1,21 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
-import { Problem } from '../../lib/problem.ts'
 import type { TicketRef } from '../../lib/refs.ts'
 import { validate } from '../../lib/validate.ts'
-import { nullIfNotFound, pageArgs, toConnection, withoutNulls, withUserErrors } from '../graphql-support.ts'
+import {
+  nullIfNotFound,
+  pageArgs,
+  ticketRefInput,
+  toConnection,
+  withoutNulls,
+  withUserErrors,
+} from '../graphql-support.ts'
 import type { TicketFilter, TicketSort } from './queries.ts'
 import { AddMessageBody, CreateTicketBody, UpdateTicketBody } from './schemas.ts'
 import type { Ticket } from './view.ts'
 
 type RefArgs = { id?: string | null; number?: number | null }
 
-function toRef({ id, number }: RefArgs, path: string): TicketRef {
-  if ((id == null) === (number == null)) {
-    throw new Problem('validation', `${path} needs exactly one of id or number`, {
-      errors: [{ path: `/${path}`, message: 'needs exactly one of id or number' }],
-    })
-  }
-  return id != null ? { id } : { number: number as number }
-}
+const toRef = (args: RefArgs, path: string): TicketRef => ticketRefInput(args, path)
 
 export const ticketResolvers: IResolvers = {
   Query: {

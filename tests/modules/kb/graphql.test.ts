@@ -213,3 +213,28 @@ t.test('kbReport validates its arguments as GET /v1/reports/kb does', async (t) 
   t.notOk(fine.body.errors, 'a limit in range answers')
   t.ok(Array.isArray(fine.body.data.kbReport.mostViewed))
 })
+
+t.test('kbSearch tags and locale arguments are validated as REST validates them', async (t) => {
+  const code = async (query: string) => {
+    const res = await ws.api.graphql(query)
+    t.equal(res.status, 200)
+    return res.body.errors?.[0]?.extensions?.code ?? 'ok'
+  }
+  t.equal(await code('{ kbSearch(q: "pagos", tags: [""]) { nodes { articleId } } }'), 'validation')
+  t.equal(
+    await code(`{ kbSearch(q: "pagos", tags: ["${'t'.repeat(65)}"]) { nodes { articleId } } }`),
+    'validation',
+  )
+  t.equal(await code('{ kbSearch(q: "pagos", tags: []) { nodes { articleId } } }'), 'ok', '[] is no filter')
+  t.equal(await code('{ kbSearch(q: "pagos", tags: ["a", "b"]) { nodes { articleId } } }'), 'ok')
+  t.equal(
+    await code(`{ kbArticle(ref: "00000000-0000-4000-8000-000000000000", locale: "") { id } }`),
+    'validation',
+  )
+  t.equal(
+    await code(`{ kbArticle(ref: "00000000-0000-4000-8000-000000000000", locale: "pt_BR") { id } }`),
+    'validation',
+  )
+  t.equal(await code('{ kbArticles(filter: { locale: "" }) { nodes { id } } }'), 'validation')
+  t.equal(await code('{ kbArticles(filter: { locale: "es" }) { nodes { id } } }'), 'ok')
+})
