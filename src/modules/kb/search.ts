@@ -206,11 +206,17 @@ async function wordShares(db: Db, q: Executor, texts: number): Promise<Map<strin
  */
 async function distinctiveQuery(db: Db, q: Executor, config: string, words: string[]): Promise<SQL | null> {
   if (words.length === 0) return null
+  // Only the words some text of the workspace has (its vocabulary, kb_search_terms): a word none has
+  // matches nothing, and must not take the place of one that does. (The statistics below know only
+  // the most common words, so by them alone an unknown word would look the rarest of all.)
   const lexemes = await rowsOf<{ lexeme: string; position: number; texts: number }>(
     q,
     sql`select l.lexeme, l.positions[1]::integer as position,
           (select greatest(reltuples, 0)::float8 from pg_class where oid = 'public.kb_search_documents'::regclass) as texts
-        from unnest(to_tsvector(${config}::regconfig, ${words.join(' ')}::text)) as l`,
+        from unnest(to_tsvector(${config}::regconfig, ${words.join(' ')}::text)) as l
+        where exists (select 1 from kb_search_terms k
+                      where k.workspace_id = nullif(current_setting('atiende.workspace_id', true), '')::uuid
+                        and k.config = ${config} and k.term = l.lexeme)`,
   )
   if (lexemes.length === 0) return null
   const texts = lexemes[0]?.texts ?? 0

@@ -1052,6 +1052,35 @@ t.test('property: no query text makes search fail', async (t) => {
   t.same(failures, [], 'always 200 (escaped) or a 400 problem')
 })
 
+t.test('suggestions choose among the ticket words the knowledge base has', async (t) => {
+  // Words no text has (brands, greetings) match nothing: they must not fill the few distinctive slots
+  // and crowd out the word that does match.
+  const kb = await knowledgeBase('es')
+  const invoice = await kb.add({
+    title: 'Cómo descargar tu factura',
+    body: 'Las facturas de cada compra se descargan desde tu perfil.',
+  })
+  await kb.add({ title: 'Solicitar un reembolso', body: 'Los reembolsos tardan cinco días.' })
+  const brands = await ok(
+    kb.ws.api.post('/v1/kb/suggestions', {
+      subject: 'Problema con mi cuenta Zalando Amazon Movistar Vodafone Orange Iberdrola Endesa Repsol',
+      body: 'No puedo descargar la factura',
+      locale: 'es',
+    }),
+    200,
+  )
+  t.equal(brands.data[0]?.articleId, invoice, 'the invoice article, whatever brands the ticket names')
+  const greeting = await ok(
+    kb.ws.api.post('/v1/kb/suggestions', {
+      subject: 'Hola buenas tardes equipo necesito ayuda urgente gracias',
+      body: 'No encuentro la factura de mi compra',
+      locale: 'es',
+    }),
+    200,
+  )
+  t.ok(idsOf(greeting).includes(invoice), 'found past a greeting of words no article has')
+})
+
 t.test('who may record what came of a suggestion, and which ticket they may name', async (t) => {
   const kb = await knowledgeBase('es')
   const { ws } = kb
