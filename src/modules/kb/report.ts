@@ -28,7 +28,9 @@ export function createKbReports(db: Db) {
       now = new Date(),
     ) {
       const { workspaceId } = authorize(actor, 'kb:read')
-      const to = query.to ? new Date(query.to) : now
+      // By default everything recorded so far: PostgreSQL stamps in microseconds, a Date holds
+      // milliseconds, so "now" rounded down would leave out what was recorded this millisecond.
+      const to = query.to ? new Date(query.to) : new Date(now.getTime() + 1)
       const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY)
       if (!storableInstant(to)) throw invalid('/to', 'must be between the years 1 and 9999')
       if (!storableInstant(from)) throw invalid('/from', 'must be between the years 1 and 9999')

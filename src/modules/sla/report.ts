@@ -43,7 +43,8 @@ export function createSlaReports(db: Db) {
       now = new Date(),
     ) {
       const { workspaceId } = authorize(actor, 'sla:read')
-      const to = query.to ? new Date(query.to) : now
+      // By default everything recorded so far (a Date's milliseconds round PostgreSQL's microseconds down).
+      const to = query.to ? new Date(query.to) : new Date(now.getTime() + 1)
       const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY)
       if (!storableInstant(to)) throw invalid('/to', 'must be between the years 1 and 9999')
       if (!storableInstant(from)) throw invalid('/from', 'must be between the years 1 and 9999')
