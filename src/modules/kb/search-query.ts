@@ -7,11 +7,17 @@
  * - `word*`: a prefix (`reemb*`);
  * - `-word` / `-"…"`: must not match;
  * - `or` / `OR` between two terms: either.
+ *
+ * A term that is a code (an order number `A-1093`, a version `1.5`, an address `soporte@tienda.com`, a
+ * host `tienda.com`) also matches as PostgreSQL's parser reads it in the texts, where it is one token
+ * (`-1093`, `1.5`, the address) rather than the letters and digits it is made of.
  */
 export interface SearchTerm {
   words: string[]
   prefix: boolean
   negated: boolean
+  /** The term as typed, when it is a code (see above): handed to `to_tsquery` quoted, to be parsed so. */
+  code?: string
 }
 
 export interface ParsedQuery {
@@ -25,15 +31,18 @@ const MAX_TERMS = 32
 const MAX_WORD = 64
 // Letters and digits, with the marks that belong to them (Devanagari and Tamil vowel signs, say).
 const wordPattern = /[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu
+// Words joined by the separators of codes: never a quote, backslash or space, so it can be quoted as is.
+const codePattern = /^[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:[-_.@/:+#]+[\p{L}\p{N}][\p{L}\p{M}\p{N}]*)+$/u
 
 export const wordsOf = (text: string) =>
   (text.normalize('NFC').match(wordPattern) ?? []).map((w) => w.toLowerCase().slice(0, MAX_WORD))
 
 function render(term: SearchTerm): string {
-  const inner =
+  const words =
     term.words.length === 1
       ? `${term.words[0]}${term.prefix ? ':*' : ''}`
       : `(${term.words.map((w, i) => (term.prefix && i === term.words.length - 1 ? `${w}:*` : w)).join(' <-> ')})`
+  const inner = term.code ? `('${term.code}' | ${words})` : words
   return term.negated ? `!${inner}` : inner
 }
 
@@ -52,7 +61,10 @@ export function parseSearchQuery(input: string): ParsedQuery {
     const raw = phrase ?? bare ?? ''
     const words = wordsOf(raw)
     if (words.length === 0) continue
-    const term: SearchTerm = { words, prefix: phrase === undefined && raw.endsWith('*'), negated }
+    const prefix = phrase === undefined && raw.endsWith('*')
+    const typed = bare?.replace(/^-/, '').normalize('NFC').toLowerCase()
+    const code = !prefix && typed && typed.length <= MAX_WORD && codePattern.test(typed) ? typed : undefined
+    const term: SearchTerm = { words, prefix, negated, ...(code ? { code } : {}) }
     count++
     const last = groups.at(-1)
     if (joinNext && last && !negated && !last.some((t) => t.negated)) last.push(term)

@@ -23,8 +23,21 @@ t.test('search syntax becomes tsquery text that is always well formed', async (t
   t.equal(parseSearchQuery('factura -correo').text, 'factura & !correo')
   t.equal(parseSearchQuery('envío OR devolución').text, '(envío | devolución)')
   t.equal(parseSearchQuery('Factura ENVÍO').text, 'factura & envío', 'lower case')
-  t.equal(parseSearchQuery('e-mail').text, '(e <-> mail)', 'a hyphenated word is a phrase')
-  t.equal(parseSearchQuery('order A-1093').text, 'order & (a <-> 1093)')
+  t.equal(
+    parseSearchQuery('e-mail').text,
+    "('e-mail' | (e <-> mail))",
+    'a hyphenated word: as the parser reads it, or a phrase',
+  )
+  t.equal(parseSearchQuery('order A-1093').text, "order & ('a-1093' | (a <-> 1093))", 'an order number')
+  t.equal(parseSearchQuery('-A-1093').text, null, 'an excluded code alone: nothing to search for')
+  t.equal(parseSearchQuery('pago -A-1093').text, "pago & !('a-1093' | (a <-> 1093))")
+  t.equal(
+    parseSearchQuery('soporte@tienda.com').text,
+    "('soporte@tienda.com' | (soporte <-> tienda <-> com))",
+  )
+  t.equal(parseSearchQuery('1.5').text, "('1.5' | (1 <-> 5))", 'a version')
+  t.equal(parseSearchQuery('A-10*').text, '(a <-> 10:*)', 'a prefix stays letters and digits')
+  t.equal(parseSearchQuery('"A-1093"').text, '(a <-> 1093)', 'a phrase stays letters and digits')
   t.equal(parseSearchQuery('-correo').text, null, 'nothing positive: nothing to search for')
   t.equal(parseSearchQuery('¿¡!? *** ""').text, null, 'punctuation only')
   t.equal(
@@ -73,8 +86,17 @@ t.test('search syntax becomes tsquery text that is always well formed', async (t
     fc.property(input, (q) => {
       const { text } = parseSearchQuery(q)
       if (text === null) return true
-      // Take away what this module writes; only words may be left.
+      // Take away what this module writes; only words may be left, and codes quoted whole (their
+      // characters words and code separators only: never a quote or backslash of their own).
+      const codes = [...text.matchAll(/'([^']*)'/g)].map((m) => m[1] as string)
+      if (
+        !codes.every((c) =>
+          /^[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:[-_.@/:+#]+[\p{L}\p{N}][\p{L}\p{M}\p{N}]*)+$/u.test(c),
+        )
+      )
+        return false
       const words = text
+        .replace(/'[^']*'/g, ' ')
         .replace(/ <-> | & | \| /g, ' ')
         .replace(/:\*/g, '')
         .replace(/[()!]/g, ' ')

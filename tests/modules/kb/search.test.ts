@@ -409,6 +409,26 @@ t.test('texts a reader may not see neither make a word known nor offer it as a n
   }
 })
 
+t.test('codes are found as typed: order numbers, versions, addresses, hosts', async (t) => {
+  // An e-commerce page asks about order A-1093; PostgreSQL's parser reads such codes as single tokens
+  // ("-1093", "1.5", the address), not as the letters and digits they are made of.
+  for (const locale of ['es', 'en']) {
+    const kb = await knowledgeBase(locale)
+    const order = await kb.add({
+      title: locale === 'es' ? 'Estado del pedido' : 'Order status',
+      body: 'Order A-1093 ships with version 1.5; write to soporte@tienda.com or see https://tienda.com/ayuda.',
+    })
+    const other = await kb.add({ title: 'Order B-2200', body: 'Another order, with version 2.0.' })
+    const found = async (q: string) => idsOf(await search(kb.ws.api, { q, locale }))
+    for (const q of ['A-1093', 'a-1093', 'order A-1093', '1.5', 'soporte@tienda.com', 'tienda.com']) {
+      t.same(await found(q), [order], `${locale}: "${q}" finds the article that has it`)
+    }
+    t.same(await found('B-2200'), [other], `${locale}: another code, the other article`)
+    t.same(await found('order -A-1093'), [other], `${locale}: a code excluded`)
+    t.same(await found('A-9999'), [], `${locale}: a code no article has finds nothing`)
+  }
+})
+
 t.test('English: stemming, accents and typos', async (t) => {
   const kb = await knowledgeBase('en')
   const refund = await kb.add({
