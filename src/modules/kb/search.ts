@@ -36,6 +36,12 @@ const MARK_CLOSE = '\u0002'
 const MARKS = MARK_OPEN + MARK_CLOSE
 const HEADLINE_TITLE = `HighlightAll=true, StartSel=${MARK_OPEN}, StopSel=${MARK_CLOSE}`
 const HEADLINE_BODY = `MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … ", StartSel=${MARK_OPEN}, StopSel=${MARK_CLOSE}`
+/**
+ * Markdown links and images, `[text](target)` and `![alt](src)`, as their text: taken out before the
+ * headline is cut, since a fragment may end inside one and `plainText` then no longer sees its syntax.
+ * (The other markup is in single marks, which `plainText` strips from the snippet wherever it is cut.)
+ */
+const MARKDOWN_LINK = String.raw`!?\[([^]\n]*)\]\([^)\n]*\)`
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
@@ -108,7 +114,8 @@ async function searchPage(
           case when p.n <= ${limit} then
             ts_headline(t.search_config, translate(t.title, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_TITLE}) end as title_hl,
           case when p.n <= ${limit} then
-            ts_headline(t.search_config, translate(t.body, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_BODY}) end as snippet
+            ts_headline(t.search_config, translate(regexp_replace(t.body, ${MARKDOWN_LINK}, ${String.raw`\1`}, 'g'), ${MARKS}, '  '),
+              ${rankQuery}, ${HEADLINE_BODY}) end as snippet
         from kb_search_page(
           ${pgTextArray(visibilitiesFor(reader.audience))}::text[],
           ${filter.categories ? pgTextArray(filter.categories) : null}::uuid[],

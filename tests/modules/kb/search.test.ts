@@ -515,6 +515,23 @@ t.test('snippets: matches in <mark>, every other markup escaped', async (t) => {
   }
 })
 
+t.test(
+  'snippets: links show their text, never their syntax or target, wherever a fragment is cut',
+  async (t) => {
+    const kb = await knowledgeBase('es')
+    const filler = Array.from({ length: 40 }, (_, n) => `palabra${n}`).join(' ')
+    await kb.add({
+      title: 'Envíos',
+      body: `Inicio. [${filler} tarifas de envío](https://tienda.com/tarifas) fin. Segundo [tarifas urgentes y más](https://tienda.com/urgentes) y ![tarifas en imagen](https://tienda.com/t.png) final.`,
+    })
+    const page = await search(kb.ws.api, { q: 'tarifas', locale: 'es' })
+    t.equal(page.data.length, 1)
+    const snippet = page.data[0].snippet as string
+    t.match(snippet, /<mark>tarifas<\/mark>/)
+    t.notMatch(snippet, /\]\(|\[|https?:|tienda\.com/, `no link syntax or target: ${snippet}`)
+  },
+)
+
 t.test('snippets: control characters in an article do not forge <mark>', async (t) => {
   // The highlighter's own delimiters are U+0001 and U+0002: an article's text holding them must not
   // turn into marks around words that did not match (nor into unbalanced tags).
