@@ -72,7 +72,8 @@ export function slugify(title: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 80)
+    // 48, so that a ticket's number and a numbering suffix still fit the 64 a slug may have.
+    .slice(0, 48)
     .replace(/-+$/, '')
   // (A slug shaped like a UUID would be read as an id, and never find its article.)
   return isUuid(slug) ? `${slug}-article` : slug || 'article'
@@ -290,7 +291,9 @@ export function createArticlesService(db: Db, readers: Readers) {
     const taken = new Set(rows.map((r) => r.slug))
     let n = 1
     while (taken.has(n === 1 ? base : `${base}-${n}`)) n++
-    return n === 1 ? base : `${base}-${n}`
+    const slug = n === 1 ? base : `${base}-${n}`
+    // (Never longer than the API takes back: a client that writes a translation back as read must not fail.)
+    return slug.length <= 64 ? slug : `${base.slice(0, 64 - String(n).length - 1).replace(/-+$/, '')}-${n}`
   }
 
   /**

@@ -29,6 +29,8 @@ const allowed: sanitizeHtml.IOptions = {
   allowedClasses: { code: [/^language-[\w-]+$/] },
   allowedSchemes: ['http', 'https', 'mailto', 'tel'],
   allowedSchemesByTag: { img: ['https'] },
+  // `//host/x.png` would take the page's scheme: plain http on an http page.
+  allowProtocolRelative: false,
   transformTags: {
     a: sanitizeHtml.simpleTransform('a', { rel: 'nofollow noopener noreferrer' }),
   },

@@ -1775,3 +1775,20 @@ t.test('refs stay unambiguous: no slug shaped like an id, no source locale witho
   })
   t.equal(named.status, 201, 'the source locale is compared as canonical tags')
 })
+
+t.test('a generated slug is one the API takes back', async (t) => {
+  const ws = await ctx.createWorkspace()
+  const cat = await category(ws, 'long-titles')
+  const title = 'word '.repeat(40).trim()
+  for (let n = 1; n <= 3; n++) {
+    const created = await article(ws, cat.id, 'public', title)
+    const slug = created.translations[0].slug as string
+    t.ok(slug.length <= 64, `slug ${n} has ${slug.length} characters`)
+    const back = await ws.api.put(`/v1/kb/articles/${created.id}/translations/en`, {
+      title,
+      body: 'Written back as read.',
+      slug,
+    })
+    t.equal(back.status, 200, `written back with its own slug (${n})`)
+  }
+})

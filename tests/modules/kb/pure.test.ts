@@ -129,6 +129,9 @@ t.test('slugs are lower-case ASCII words joined by hyphens', async (t) => {
     fc.property(fc.string({ maxLength: 300 }), (title) => /^[a-z0-9]+(-[a-z0-9]+)*$/.test(slugify(title))),
     { numRuns: 1000 },
   )
+  // Room for a ticket's number and a numbering suffix within the 64 characters the API accepts.
+  t.equal(slugify('word '.repeat(40)).length <= 48, true)
+  t.equal(slugify('00000000-0000-4000-8000-000000000000'), '00000000-0000-4000-8000-000000000000-article')
 })
 
 t.test('locales are BCP 47 tags as Intl writes them', async (t) => {
@@ -144,6 +147,12 @@ t.test('article bodies render to HTML that cannot run script', async (t) => {
   t.notMatch(renderMarkdown('[x](javascript:alert(1))'), /href="javascript/i)
   t.notMatch(renderMarkdown('<img src=x onerror=alert(1)>'), /<img/i)
   t.notMatch(renderMarkdown('![x](http://insecure.example/a.png)'), /src="http:/, 'images over https only')
+  t.notMatch(
+    renderMarkdown('![x](//insecure.example/a.png)'),
+    /src=/,
+    'not over whatever scheme the page has',
+  )
+  t.match(renderMarkdown('![x](https://cdn.example/a.png)'), /<img src="https:\/\/cdn.example\/a.png"/)
   const hostile = fc.array(
     fc.constantFrom(
       '<script>',
