@@ -241,8 +241,12 @@ export function createArticlesService(db: Db, readers: Readers) {
     return { article, translations: await translationsOf(q, workspaceId, [article.id]) }
   }
 
-  /** The article, locked for a command (staff only, so every article is found). */
-  async function lock(tx: Tx, workspaceId: string, ref: string) {
+  /**
+   * The article, locked for a command (staff only, so every article is found). `ifMatch`, the versions
+   * of an `If-Match` header: the command is refused (412) unless the article is still at one of them.
+   * Every command on the article or its translations moves its version on, so one ETag guards them all.
+   */
+  async function lock(tx: Tx, workspaceId: string, ref: string, ifMatch?: number[]) {
     if (!isUuid(ref)) throw ArticleNotFound(ref)
     const [article] = await tx
       .select()
@@ -250,6 +254,9 @@ export function createArticlesService(db: Db, readers: Readers) {
       .where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, ref.toLowerCase())))
       .for('update')
     if (!article) throw ArticleNotFound(ref)
+    if (ifMatch && !ifMatch.includes(article.version)) {
+      throw new Problem('precondition_failed', `Article ${article.id} is at version ${article.version}.`)
+    }
     return article
   }
 
@@ -743,10 +750,7 @@ export function createArticlesService(db: Db, readers: Readers) {
     update(actor: Actor, ref: string, input: ArticleInput, ifMatch?: number[]) {
       const { workspaceId } = authorize(actor, 'kb:write')
       return write(workspaceId, async (tx) => {
-        const article = await lock(tx, workspaceId, ref)
-        if (ifMatch && !ifMatch.includes(article.version)) {
-          throw new Problem('precondition_failed', `Article ${article.id} is at version ${article.version}.`)
-        }
+        const article = await lock(tx, workspaceId, ref, ifMatch)
         const next: Partial<ArticleRow> = {}
         if (input.categoryId !== undefined)
           next.categoryId = await categoryExists(tx, workspaceId, input.categoryId)
@@ -783,10 +787,10 @@ export function createArticlesService(db: Db, readers: Readers) {
       })
     },
 
-    remove(actor: Actor, ref: string) {
+    remove(actor: Actor, ref: string, ifMatch?: number[]) {
       const { workspaceId } = authorize(actor, 'kb:write')
       return write(workspaceId, async (tx) => {
-        const article = await lock(tx, workspaceId, ref)
+        const article = await lock(tx, workspaceId, ref, ifMatch)
         await tx
           .delete(kbArticles)
           .where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, article.id)))
@@ -819,11 +823,12 @@ export function createArticlesService(db: Db, readers: Readers) {
       ref: string,
       locale: string,
       input: TranslationInput & { publish?: boolean },
+      ifMatch?: number[],
     ) {
       const { workspaceId } = authorize(actor, 'kb:write')
       const wanted = canonicalLocale(locale)
       return write(workspaceId, async (tx) => {
-        let article = await lock(tx, workspaceId, ref)
+        let article = await lock(tx, workspaceId, ref, ifMatch)
         await saveDraft(tx, actor, article, wanted, input)
         article = input.publish ? await publish(tx, actor, article, wanted) : await touch(tx, article)
         const row = await translation(tx, workspaceId, article.id, wanted)
@@ -831,22 +836,22 @@ export function createArticlesService(db: Db, readers: Readers) {
       })
     },
 
-    publishTranslation(actor: Actor, ref: string, locale: string) {
+    publishTranslation(actor: Actor, ref: string, locale: string, ifMatch?: number[]) {
       const { workspaceId } = authorize(actor, 'kb:write')
       const wanted = canonicalLocale(locale)
       return write(workspaceId, async (tx) => {
-        const article = await publish(tx, actor, await lock(tx, workspaceId, ref), wanted)
+        const article = await publish(tx, actor, await lock(tx, workspaceId, ref, ifMatch), wanted)
         const row = await translation(tx, workspaceId, article.id, wanted)
         return toTranslation(article, row as TranslationRow, true)
       })
     },
 
     /** Drops a draft; a translation that was never published goes with it. */
-    discardDraft(actor: Actor, ref: string, locale: string) {
+    discardDraft(actor: Actor, ref: string, locale: string, ifMatch?: number[]) {
       const { workspaceId } = authorize(actor, 'kb:write')
       const wanted = canonicalLocale(locale)
       return write(workspaceId, async (tx) => {
-        const article = await lock(tx, workspaceId, ref)
+        const article = await lock(tx, workspaceId, ref, ifMatch)
         const current = await translation(tx, workspaceId, article.id, wanted)
         if (!current) throw TranslationNotFound(article.id, wanted)
         if (current.draftTitle === null)
@@ -883,11 +888,11 @@ export function createArticlesService(db: Db, readers: Readers) {
     },
 
     /** Removes a translation with its versions (the source locale's answers 409). */
-    removeTranslation(actor: Actor, ref: string, locale: string) {
+    removeTranslation(actor: Actor, ref: string, locale: string, ifMatch?: number[]) {
       const { workspaceId } = authorize(actor, 'kb:write')
       const wanted = canonicalLocale(locale)
       return write(workspaceId, async (tx) => {
-        const article = await lock(tx, workspaceId, ref)
+        const article = await lock(tx, workspaceId, ref, ifMatch)
         if (wanted === article.sourceLocale) {
           throw new Problem(
             'conflict',
@@ -973,11 +978,11 @@ export function createArticlesService(db: Db, readers: Readers) {
     },
 
     /** Puts an earlier version's text in the draft: publishing it makes it live again. */
-    restoreVersion(actor: Actor, ref: string, locale: string, version: number) {
+    restoreVersion(actor: Actor, ref: string, locale: string, version: number, ifMatch?: number[]) {
       const { workspaceId } = authorize(actor, 'kb:write')
       const wanted = canonicalLocale(locale)
       return write(workspaceId, async (tx) => {
-        const article = await lock(tx, workspaceId, ref)
+        const article = await lock(tx, workspaceId, ref, ifMatch)
         const [old] = await tx
           .select()
           .from(kbArticleVersions)

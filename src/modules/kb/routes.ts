@@ -244,11 +244,11 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'To hide an article from customers and keep it, archive it instead.',
         security,
         params: KbArticleParams,
-        response: { 204: Type.Null(), ...errorResponses(404) },
+        response: { 204: Type.Null(), ...errorResponses(404, 412) },
       },
     },
     async (request, reply) => {
-      await articles.remove(request.actor, request.params.id)
+      await articles.remove(request.actor, request.params.id, parseIfMatch(request.headers['if-match']))
       return reply.code(204).send(null)
     },
   )
@@ -277,11 +277,17 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         params: KbTranslationParams,
         body: PutKbTranslationBody,
-        response: { 200: Type.Ref(KbTranslation), ...errorResponses(404, 409) },
+        response: { 200: Type.Ref(KbTranslation), ...errorResponses(404, 409, 412) },
       },
     },
     async (request) =>
-      articles.putTranslation(request.actor, request.params.id, request.params.locale, request.body),
+      articles.putTranslation(
+        request.actor,
+        request.params.id,
+        request.params.locale,
+        request.body,
+        parseIfMatch(request.headers['if-match']),
+      ),
   )
   app.delete(
     '/v1/kb/articles/:id/translations/:locale',
@@ -292,11 +298,16 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: '409 for the source locale.',
         security,
         params: KbTranslationParams,
-        response: { 204: Type.Null(), ...errorResponses(404, 409) },
+        response: { 204: Type.Null(), ...errorResponses(404, 409, 412) },
       },
     },
     async (request, reply) => {
-      await articles.removeTranslation(request.actor, request.params.id, request.params.locale)
+      await articles.removeTranslation(
+        request.actor,
+        request.params.id,
+        request.params.locale,
+        parseIfMatch(request.headers['if-match']),
+      )
       return reply.code(204).send(null)
     },
   )
@@ -310,10 +321,16 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'The draft becomes the live text, searchable when this answers; the text it replaces stays as a version. Publishing the source locale marks the other translations outdated until they are published again. 409 without a draft.',
         security,
         params: KbTranslationParams,
-        response: { 200: Type.Ref(KbTranslation), ...errorResponses(404, 409) },
+        response: { 200: Type.Ref(KbTranslation), ...errorResponses(404, 409, 412) },
       },
     },
-    async (request) => articles.publishTranslation(request.actor, request.params.id, request.params.locale),
+    async (request) =>
+      articles.publishTranslation(
+        request.actor,
+        request.params.id,
+        request.params.locale,
+        parseIfMatch(request.headers['if-match']),
+      ),
   )
   app.delete(
     '/v1/kb/articles/:id/translations/:locale/draft',
@@ -324,11 +341,16 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'A translation that was never published goes with its draft.',
         security,
         params: KbTranslationParams,
-        response: { 204: Type.Null(), ...errorResponses(404, 409) },
+        response: { 204: Type.Null(), ...errorResponses(404, 409, 412) },
       },
     },
     async (request, reply) => {
-      await articles.discardDraft(request.actor, request.params.id, request.params.locale)
+      await articles.discardDraft(
+        request.actor,
+        request.params.id,
+        request.params.locale,
+        parseIfMatch(request.headers['if-match']),
+      )
       return reply.code(204).send(null)
     },
   )
@@ -359,7 +381,7 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: "The version's text becomes the translation's draft; publish it to make it live again.",
         security,
         params: KbVersionParams,
-        response: { 200: Type.Ref(KbTranslation), ...errorResponses(404) },
+        response: { 200: Type.Ref(KbTranslation), ...errorResponses(404, 412) },
       },
     },
     async (request) =>
@@ -368,6 +390,7 @@ export const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.params.id,
         request.params.locale,
         request.params.version,
+        parseIfMatch(request.headers['if-match']),
       ),
   )
   app.post(

@@ -1792,3 +1792,47 @@ t.test('a generated slug is one the API takes back', async (t) => {
     t.equal(back.status, 200, `written back with its own slug (${n})`)
   }
 })
+
+t.test('If-Match guards every command on an article and its translations', async (t) => {
+  const ws = await ctx.createWorkspace()
+  const cat = await category(ws, 'guarded')
+  const created = await article(ws, cat.id, 'public', 'Guarded article', {
+    translations: [
+      { locale: 'en', title: 'Guarded article', body: 'English v1.' },
+      { locale: 'es', title: 'Artículo protegido', body: 'Español v1.' },
+    ],
+  })
+  const id = created.id as string
+  const base = `/v1/kb/articles/${id}`
+  const current = async () => (await ws.api.get(base)).headers.etag as string
+  const stale = '"1"'
+  t.not(await current(), stale, 'the article moved past version 1 while it was created')
+  const commands: [string, (headers: Record<string, string>) => Promise<Response>, number][] = [
+    [
+      'write a draft',
+      (h) => ws.api.put(`${base}/translations/es`, { title: 'Borrador', body: 'Nuevo.' }, h),
+      200,
+    ],
+    ['discard the draft', (h) => ws.api.delete(`${base}/translations/es/draft`, h), 204],
+    [
+      'write another draft',
+      (h) => ws.api.put(`${base}/translations/en`, { title: 'Guarded', body: 'English v2.' }, h),
+      200,
+    ],
+    ['publish it', (h) => ws.api.post(`${base}/translations/en/publish`, {}, h), 200],
+    ['restore a version', (h) => ws.api.post(`${base}/translations/en/versions/1/restore`, {}, h), 200],
+    ['delete a translation', (h) => ws.api.delete(`${base}/translations/es`, h), 204],
+    ['delete the article', (h) => ws.api.delete(base, h), 204],
+  ]
+  for (const [name, run, status] of commands) {
+    const before = await ws.api.get(`${base}?locale=en`)
+    const refused = await run({ 'if-match': stale })
+    t.equal(refused.status, 412, `${name}: a stale ETag is refused`)
+    t.equal(refused.body.code, 'precondition_failed')
+    const after = await ws.api.get(`${base}?locale=en`)
+    t.same(after.body, before.body, `${name}: nothing changed`)
+    const done = await run({ 'if-match': await current() })
+    t.equal(done.status, status, `${name}: the current ETag is accepted`)
+  }
+  t.equal((await ws.api.get(base)).status, 404, 'deleted, at last')
+})
