@@ -360,7 +360,8 @@ export function createArticlesService(db: Db, readers: Readers) {
   /**
    * Makes a translation's draft its live text: the text it replaces stays as the previous version,
    * the search index (the row's generated vector) changes in the same transaction, and the words join
-   * the typo-tolerance list. Publishing the source locale marks the other translations outdated.
+   * the typo-tolerance list. Publishing a changed text in the source locale marks the other
+   * translations outdated.
    */
   async function publish(tx: Tx, actor: Actor, article: ArticleRow, locale: string) {
     const current = await translation(tx, article.workspaceId, article.id, locale)
@@ -371,7 +372,10 @@ export function createArticlesService(db: Db, readers: Readers) {
     const now = new Date()
     const version = current.publishedVersion + 1
     const isSource = locale === article.sourceLocale
-    const sourceRevision = isSource ? article.sourceRevision + 1 : article.sourceRevision
+    // The other translations are outdated only when the source's text changes: republishing the same
+    // text (a restored version, say) leaves them as current as they were.
+    const changed = current.title !== current.draftTitle || current.body !== current.draftBody
+    const sourceRevision = isSource && changed ? article.sourceRevision + 1 : article.sourceRevision
     await tx
       .update(kbArticleTranslations)
       .set({

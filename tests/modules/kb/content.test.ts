@@ -1836,3 +1836,24 @@ t.test('If-Match guards every command on an article and its translations', async
   }
   t.equal((await ws.api.get(base)).status, 404, 'deleted, at last')
 })
+
+t.test('republishing the same source text leaves the translations current', async (t) => {
+  const ws = await ctx.createWorkspace()
+  const cat = await category(ws, 'same-text')
+  const created = await article(ws, cat.id, 'public', 'Source', {
+    translations: [
+      { locale: 'en', title: 'Source', body: 'Source v1.' },
+      { locale: 'es', title: 'Fuente', body: 'Fuente v1.' },
+    ],
+  })
+  const base = `/v1/kb/articles/${created.id}`
+  const outdated = async () => (await ws.api.get(`${base}/translations/es`)).body.outdated
+  t.equal(await outdated(), false)
+  await ok(ws.api.post(`${base}/translations/en/versions/1/restore`, {}), 200)
+  await ok(ws.api.post(`${base}/translations/en/publish`, {}), 200)
+  t.equal(await outdated(), false, 'the source republished unchanged (a restored current version)')
+  await ok(ws.api.put(`${base}/translations/en`, { title: 'Source', body: 'Source v2.', publish: true }), 200)
+  t.equal(await outdated(), true, 'a changed source outdates the translation')
+  await ok(ws.api.put(`${base}/translations/es`, { title: 'Fuente', body: 'Fuente v2.', publish: true }), 200)
+  t.equal(await outdated(), false, 'until it is published again')
+})
