@@ -115,6 +115,8 @@ export const kbArticleTranslations = pgTable(
     draftTitle: text('draft_title'),
     draftBody: text('draft_body'),
     draftBodyHtml: text('draft_body_html'),
+    /** A new slug that comes with the draft: it replaces `slug` when the draft is published. */
+    draftSlug: text('draft_slug'),
     /** The number of the live version (0: never published). */
     publishedVersion: integer('published_version').notNull().default(0),
     publishedAt: instant('published_at'),

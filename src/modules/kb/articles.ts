@@ -96,7 +96,12 @@ function toTranslation(article: ArticleRow, t: TranslationRow, staff: boolean) {
     publishedVersion: t.publishedVersion,
     publishedAt: t.publishedAt?.toISOString() ?? null,
     draft: draft
-      ? { title: t.draftTitle as string, body: t.draftBody as string, bodyHtml: t.draftBodyHtml as string }
+      ? {
+          title: t.draftTitle as string,
+          body: t.draftBody as string,
+          bodyHtml: t.draftBodyHtml as string,
+          slug: t.draftSlug ?? t.slug,
+        }
       : null,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
@@ -286,21 +291,48 @@ export function createArticlesService(db: Db, readers: Readers) {
   /** `base`, or `base-2`, `base-3`…: the first slug no article of the workspace has in this locale. */
   async function freeSlug(tx: Executor, workspaceId: string, locale: string, base: string) {
     const rows = await tx
-      .select({ slug: kbArticleTranslations.slug })
+      .select({ slug: kbArticleTranslations.slug, draftSlug: kbArticleTranslations.draftSlug })
       .from(kbArticleTranslations)
       .where(
         and(
           eq(kbArticleTranslations.workspaceId, workspaceId),
           eq(kbArticleTranslations.locale, locale),
-          or(eq(kbArticleTranslations.slug, base), sql`${kbArticleTranslations.slug} like ${`${base}-%`}`),
+          or(
+            eq(kbArticleTranslations.slug, base),
+            sql`${kbArticleTranslations.slug} like ${`${base}-%`}`,
+            eq(kbArticleTranslations.draftSlug, base),
+            sql`${kbArticleTranslations.draftSlug} like ${`${base}-%`}`,
+          ),
         ),
       )
-    const taken = new Set(rows.map((r) => r.slug))
+    const taken = new Set(rows.flatMap((r) => [r.slug, r.draftSlug]))
     let n = 1
     while (taken.has(n === 1 ? base : `${base}-${n}`)) n++
     const slug = n === 1 ? base : `${base}-${n}`
     // (Never longer than the API takes back: a client that writes a translation back as read must not fail.)
     return slug.length <= 64 ? slug : `${base.slice(0, 64 - String(n).length - 1).replace(/-+$/, '')}-${n}`
+  }
+
+  /** `slug` for a draft of this article: 409 when another translation in the locale has it, live or drafted. */
+  async function slugFree(tx: Executor, article: ArticleRow, locale: string, slug: string) {
+    const [taken] = await tx
+      .select({ articleId: kbArticleTranslations.articleId })
+      .from(kbArticleTranslations)
+      .where(
+        and(
+          eq(kbArticleTranslations.workspaceId, article.workspaceId),
+          eq(kbArticleTranslations.locale, locale),
+          or(eq(kbArticleTranslations.slug, slug), eq(kbArticleTranslations.draftSlug, slug)),
+          sql`${kbArticleTranslations.articleId} <> ${article.id}`,
+        ),
+      )
+      .limit(1)
+    if (taken) {
+      throw new Problem('conflict', `Another article has the slug ${slug} in ${locale}.`, {
+        errors: [{ path: '/slug', message: 'belongs to another article in this locale' }],
+      })
+    }
+    return slug
   }
 
   /**
@@ -330,13 +362,24 @@ export function createArticlesService(db: Db, readers: Readers) {
         searchConfig: await searchConfigOf(db, locale),
       })
     } else {
+      // A published translation keeps its live slug until the draft is published (links to it keep
+      // working); one never published has no live slug to keep.
+      const slug =
+        input.slug === undefined
+          ? {}
+          : !isPublished(current)
+            ? { slug: input.slug }
+            : {
+                draftSlug:
+                  input.slug === current.slug ? null : await slugFree(tx, article, locale, input.slug),
+              }
       await tx
         .update(kbArticleTranslations)
         .set({
           draftTitle: input.title,
           draftBody: input.body,
           draftBodyHtml,
-          ...(input.slug !== undefined && { slug: input.slug }),
+          ...slug,
           updatedAt: new Date(),
         })
         .where(
@@ -382,9 +425,11 @@ export function createArticlesService(db: Db, readers: Readers) {
         title: current.draftTitle,
         body: current.draftBody,
         bodyHtml: current.draftBodyHtml,
+        slug: current.draftSlug ?? current.slug,
         draftTitle: null,
         draftBody: null,
         draftBodyHtml: null,
+        draftSlug: null,
         publishedVersion: version,
         publishedAt: now,
         sourceRevision,
@@ -874,7 +919,13 @@ export function createArticlesService(db: Db, readers: Readers) {
         if (isPublished(current)) {
           await tx
             .update(kbArticleTranslations)
-            .set({ draftTitle: null, draftBody: null, draftBodyHtml: null, updatedAt: new Date() })
+            .set({
+              draftTitle: null,
+              draftBody: null,
+              draftBodyHtml: null,
+              draftSlug: null,
+              updatedAt: new Date(),
+            })
             .where(where)
         } else {
           await tx.delete(kbArticleTranslations).where(where)

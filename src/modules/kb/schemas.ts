@@ -114,7 +114,14 @@ export const KbTranslation = Type.Object(
     publishedAt: Nullable(Instant),
     draft: Nullable(
       Type.Object(
-        { title: Type.String(), body: Type.String(), bodyHtml: Type.String() },
+        {
+          title: Type.String(),
+          body: Type.String(),
+          bodyHtml: Type.String(),
+          slug: Type.String({
+            description: 'The slug the translation will have once the draft is published.',
+          }),
+        },
         { additionalProperties: false, description: 'Unpublished changes (staff only).' },
       ),
     ),

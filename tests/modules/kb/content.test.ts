@@ -1857,3 +1857,41 @@ t.test('republishing the same source text leaves the translations current', asyn
   await ok(ws.api.put(`${base}/translations/es`, { title: 'Fuente', body: 'Fuente v2.', publish: true }), 200)
   t.equal(await outdated(), false, 'until it is published again')
 })
+
+t.test(
+  'a new slug waits in the draft: the live one keeps working until the draft is published',
+  async (t) => {
+    const ws = await ctx.createWorkspace()
+    const cat = await category(ws, 'slugs')
+    const created = await article(ws, cat.id, 'public', 'Original title')
+    const base = `/v1/kb/articles/${created.id}`
+    const live = (slug: string) => ctx.anonymous.get(`${pub(ws)}/articles/${slug}`)
+    t.equal((await live('original-title')).status, 200)
+    const drafted = await ok(
+      ws.api.put(`${base}/translations/en`, { title: 'New title', body: 'New.', slug: 'new-title' }),
+      200,
+    )
+    t.equal(drafted.slug, 'original-title', 'the live slug is unchanged')
+    t.equal(drafted.draft.slug, 'new-title', 'the draft carries the new one')
+    t.equal((await live('original-title')).status, 200, 'links to the live text keep working')
+    t.equal((await live('new-title')).status, 404, 'the draft slug is not live')
+    // Another article cannot take a slug a draft holds.
+    const other = await article(ws, cat.id, 'public', 'Other')
+    const clash = await ws.api.put(`/v1/kb/articles/${other.id}/translations/en`, {
+      title: 'Other',
+      body: 'x',
+      slug: 'new-title',
+    })
+    t.equal(clash.status, 409)
+    await ok(ws.api.delete(`${base}/translations/en/draft`), 204)
+    t.equal((await live('original-title')).status, 200, 'discarded: the slug stays as it was')
+    await ok(
+      ws.api.put(`${base}/translations/en`, { title: 'New title', body: 'New.', slug: 'new-title' }),
+      200,
+    )
+    const published = await ok(ws.api.post(`${base}/translations/en/publish`, {}), 200)
+    t.equal(published.slug, 'new-title', 'published: the new slug is live')
+    t.equal((await live('new-title')).status, 200)
+    t.equal((await live('original-title')).status, 404)
+  },
+)
