@@ -114,7 +114,7 @@ async function searchPage(
           case when p.n <= ${limit} then
             ts_headline(t.search_config, translate(t.title, ${MARKS}, '  '), ${rankQuery}, ${HEADLINE_TITLE}) end as title_hl,
           case when p.n <= ${limit} then
-            ts_headline(t.search_config, translate(regexp_replace(t.body, ${MARKDOWN_LINK}, ${String.raw`\1`}, 'g'), ${MARKS}, '  '),
+            ts_headline(t.search_config, translate(kb_parse_safe(regexp_replace(t.body, ${MARKDOWN_LINK}, ${String.raw`\1`}, 'g')), ${MARKS}, '  '),
               ${rankQuery}, ${HEADLINE_BODY}) end as snippet
         from kb_search_page(
           ${pgTextArray(visibilitiesFor(reader.audience))}::text[],

@@ -158,7 +158,7 @@ async function documents(workspaceId: string) {
       (select array_agg(o.locale order by o.locale) from kb_article_translations o
        where o.workspace_id = t.workspace_id and o.article_id = t.article_id and o.published_version > 0) as locales,
       (setweight(to_tsvector(t.search_config, coalesce(t.title, '')), 'A')
-        || setweight(to_tsvector(t.search_config, coalesce(t.body, '')), 'D'))::text as vector
+        || setweight(to_tsvector(t.search_config, kb_parse_safe(coalesce(t.body, ''))), 'D'))::text as vector
     from kb_article_translations t
     join kb_articles a on a.workspace_id = t.workspace_id and a.id = t.article_id
     where t.workspace_id = ${workspaceId} and t.published_version > 0 and a.archived_at is null

@@ -429,6 +429,31 @@ t.test('codes are found as typed: order numbers, versions, addresses, hosts', as
   }
 })
 
+t.test(
+  'underscores and comment marks are separators to the search, and long runs of them are plain text',
+  async (t) => {
+    // The text search parser reads "_a_a…" and "<!--<!--…" in quadratic time: bodies are parsed with
+    // underscores as spaces and "<!" as "< !" (kb_parse_safe), which leaves every word as it was.
+    const kb = await knowledgeBase('en')
+    const fields = await kb.add({
+      title: 'Export fields',
+      body: `Fill in the file_name and order_id fields. <!-- reviewed --> ${'_a'.repeat(2000)} ${'<!--'.repeat(1000)}`,
+    })
+    for (const q of ['file_name', 'order_id', 'name', 'reviewed']) {
+      t.same(idsOf(await search(kb.ws.api, { q, locale: 'en' })), [fields], `"${q}" finds it`)
+    }
+    const [stored] = await rowsOf<{ same: boolean }>(
+      ctx.db.database.db,
+      sql`select d.search_vector = (setweight(to_tsvector(t.search_config, t.title), 'A')
+          || setweight(to_tsvector(t.search_config, kb_parse_safe(t.body)), 'D')) as same
+        from kb_search_documents d join kb_article_translations t
+          on t.workspace_id = d.workspace_id and t.article_id = d.article_id and t.locale = d.locale
+        where d.article_id = ${fields}`,
+    )
+    t.equal(stored?.same, true, 'the document is the parse-safe text')
+  },
+)
+
 t.test('English: stemming, accents and typos', async (t) => {
   const kb = await knowledgeBase('en')
   const refund = await kb.add({
