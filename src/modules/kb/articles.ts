@@ -337,7 +337,8 @@ export function createArticlesService(db: Db, readers: Readers) {
 
   /**
    * Writes the draft of a translation, creating the translation if the article has none in that locale
-   * (its slug, when not given, made from the title and numbered when another article has it).
+   * (its slug, when not given, made from the title and numbered when another article has it). Records
+   * no event: the command that calls it records the one event of its change (DOMAIN.md).
    */
   async function saveDraft(
     tx: Tx,
@@ -390,21 +391,14 @@ export function createArticlesService(db: Db, readers: Readers) {
           ),
         )
     }
-    await recordEvent(tx, {
-      workspaceId: article.workspaceId,
-      type: current ? 'kb.article.draft_saved' : 'kb.article.translation_created',
-      subjectType: 'kb_article',
-      subjectId: article.id,
-      actor,
-      data: { locale, title: input.title },
-    })
+    return current ? ('draft_saved' as const) : ('translation_created' as const)
   }
 
   /**
    * Makes a translation's draft its live text: the text it replaces stays as the previous version,
    * the search index (the row's generated vector) changes in the same transaction, and the words join
    * the typo-tolerance list. Publishing a changed text in the source locale marks the other
-   * translations outdated.
+   * translations outdated. Records no event, as `saveDraft`.
    */
   async function publish(tx: Tx, actor: Actor, article: ArticleRow, locale: string) {
     const current = await translation(tx, article.workspaceId, article.id, locale)
@@ -452,16 +446,8 @@ export function createArticlesService(db: Db, readers: Readers) {
       publishedAt: now,
       ...actorColumns(actor),
     })
-    await recordEvent(tx, {
-      workspaceId: article.workspaceId,
-      type: 'kb.article.published',
-      subjectType: 'kb_article',
-      subjectId: article.id,
-      actor,
-      data: { locale, version, title: current.draftTitle },
-      createdAt: now,
-    })
-    return touch(tx, article, isSource ? { sourceRevision } : {})
+    const updated = await touch(tx, article, isSource ? { sourceRevision } : {})
+    return { article: updated, published: { locale, version, title: current.draftTitle } }
   }
 
   async function categoryExists(tx: Executor, workspaceId: string, categoryId: string) {
@@ -778,20 +764,33 @@ export function createArticlesService(db: Db, readers: Readers) {
           })
           .returning()
         let article = created as ArticleRow
+        // The source first, so the others are published against its new revision.
+        const ordered = [...translations].sort(
+          (a, b) => Number(b.locale === sourceLocale) - Number(a.locale === sourceLocale),
+        )
+        for (const t of ordered) await saveDraft(tx, actor, article, t.locale, t)
+        const published: { locale: string; version: number }[] = []
+        if (input.publish) {
+          for (const t of ordered) {
+            const done = await publish(tx, actor, article, t.locale)
+            article = done.article
+            published.push({ locale: done.published.locale, version: done.published.version })
+          }
+        }
         await recordEvent(tx, {
           workspaceId,
           type: 'kb.article.created',
           subjectType: 'kb_article',
           subjectId: article.id,
           actor,
-          data: { categoryId, visibility: article.visibility, sourceLocale },
+          data: {
+            categoryId,
+            visibility: article.visibility,
+            sourceLocale,
+            translations: ordered.map((t) => ({ locale: t.locale, title: t.title })),
+            published,
+          },
         })
-        // The source first, so the others are published against its new revision.
-        const ordered = [...translations].sort(
-          (a, b) => Number(b.locale === sourceLocale) - Number(a.locale === sourceLocale),
-        )
-        for (const t of ordered) await saveDraft(tx, actor, article, t.locale, t)
-        if (input.publish) for (const t of ordered) article = await publish(tx, actor, article, t.locale)
         return staffView(tx, workspaceId, article.id, sourceLocale)
       })
     },
@@ -878,8 +877,30 @@ export function createArticlesService(db: Db, readers: Readers) {
       const wanted = canonicalLocale(locale)
       return write(workspaceId, async (tx) => {
         let article = await lock(tx, workspaceId, ref, ifMatch)
-        await saveDraft(tx, actor, article, wanted, input)
-        article = input.publish ? await publish(tx, actor, article, wanted) : await touch(tx, article)
+        const saved = await saveDraft(tx, actor, article, wanted, input)
+        // One event: the text published (saying whether the translation is new), or the draft saved.
+        if (input.publish) {
+          const done = await publish(tx, actor, article, wanted)
+          article = done.article
+          await recordEvent(tx, {
+            workspaceId,
+            type: 'kb.article.published',
+            subjectType: 'kb_article',
+            subjectId: article.id,
+            actor,
+            data: { ...done.published, ...(saved === 'translation_created' ? { created: true } : {}) },
+          })
+        } else {
+          article = await touch(tx, article)
+          await recordEvent(tx, {
+            workspaceId,
+            type: `kb.article.${saved}`,
+            subjectType: 'kb_article',
+            subjectId: article.id,
+            actor,
+            data: { locale: wanted, title: input.title },
+          })
+        }
         const row = await translation(tx, workspaceId, article.id, wanted)
         return toTranslation(article, row as TranslationRow, true)
       })
@@ -889,7 +910,20 @@ export function createArticlesService(db: Db, readers: Readers) {
       const { workspaceId } = authorize(actor, 'kb:write')
       const wanted = canonicalLocale(locale)
       return write(workspaceId, async (tx) => {
-        const article = await publish(tx, actor, await lock(tx, workspaceId, ref, ifMatch), wanted)
+        const { article, published } = await publish(
+          tx,
+          actor,
+          await lock(tx, workspaceId, ref, ifMatch),
+          wanted,
+        )
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'kb.article.published',
+          subjectType: 'kb_article',
+          subjectId: article.id,
+          actor,
+          data: published,
+        })
         const row = await translation(tx, workspaceId, article.id, wanted)
         return toTranslation(article, row as TranslationRow, true)
       })
@@ -1131,7 +1165,14 @@ export function createArticlesService(db: Db, readers: Readers) {
           subjectType: 'kb_article',
           subjectId: article.id,
           actor,
-          data: { categoryId, visibility: article.visibility, sourceLocale: locale, fromTicket: ticket.id },
+          data: {
+            categoryId,
+            visibility: article.visibility,
+            sourceLocale: locale,
+            translations: [{ locale, title }],
+            published: [],
+            fromTicket: ticket.id,
+          },
         })
         await saveDraft(tx, actor, article, locale, {
           title,
@@ -1141,6 +1182,15 @@ export function createArticlesService(db: Db, readers: Readers) {
         await tx
           .insert(kbTicketArticles)
           .values({ workspaceId, ticketId: ticket.id, articleId: article.id, ...actorColumns(actor) })
+        // The ticket changed too (it has a linked article now): its own event, as linking records.
+        await recordEvent(tx, {
+          workspaceId,
+          type: 'ticket.article_linked',
+          subjectType: 'ticket',
+          subjectId: ticket.id,
+          actor,
+          data: { articleId: article.id },
+        })
         return staffView(tx, workspaceId, article.id, locale)
       })
     },

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { sql } from 'drizzle-orm'
 import t, { type Test } from 'tap'
+import { rowsOf } from '../../../src/db/raw.ts'
 import { buildTestApp, type Client, type Response, ticketBody, type Workspace } from '../../helpers/app.ts'
 
 /**
@@ -1895,3 +1897,95 @@ t.test(
     t.equal((await live('original-title')).status, 404)
   },
 )
+
+t.test('every knowledge-base command records exactly one event per subject it changes', async (t) => {
+  const ws = await ctx.createWorkspace()
+  const db = ctx.db.database.db
+  const seen = async () =>
+    (
+      await rowsOf<{ n: number }>(
+        db,
+        sql`select coalesce(max(seq), 0)::int as n from events where workspace_id = ${ws.id}`,
+      )
+    )[0]?.n ?? 0
+  const eventsOf = async (run: () => Promise<Response>, status: number, name: string) => {
+    const before = await seen()
+    const res = await run()
+    t.equal(res.status, status, `${name}: ${res.text.slice(0, 120)}`)
+    const rows = await rowsOf<{ type: string; subject: string }>(
+      db,
+      sql`select type, subject_type || ':' || subject_id as subject from events
+          where workspace_id = ${ws.id} and seq > ${before} order by seq`,
+    )
+    const subjects = rows.map((r) => r.subject)
+    t.ok(rows.length > 0, `${name}: recorded`)
+    t.same(
+      subjects,
+      [...new Set(subjects)],
+      `${name}: one event per subject (${rows.map((r) => r.type).join(', ')})`,
+    )
+    return Object.assign(res, { events: rows.map((r) => r.type) })
+  }
+  const cat = await eventsOf(
+    () =>
+      ws.api.post('/v1/kb/categories', { translations: [{ locale: 'en', name: 'Events', slug: 'events' }] }),
+    201,
+    'create a category',
+  )
+  const created = await eventsOf(
+    () =>
+      ws.api.post('/v1/kb/articles', {
+        categoryId: cat.body.id,
+        visibility: 'public',
+        publish: true,
+        translations: [
+          { locale: 'en', title: 'One event', body: 'English.' },
+          { locale: 'es', title: 'Un evento', body: 'Español.' },
+        ],
+      }),
+    201,
+    'create an article with two published translations',
+  )
+  const base = `/v1/kb/articles/${created.body.id}`
+  await eventsOf(
+    () => ws.api.put(`${base}/translations/en`, { title: 'One event', body: 'Draft.' }),
+    200,
+    'save a draft',
+  )
+  await eventsOf(() => ws.api.post(`${base}/translations/en/publish`, {}), 200, 'publish it')
+  await eventsOf(
+    () => ws.api.put(`${base}/translations/ca`, { title: 'Un esdeveniment', body: 'Català.', publish: true }),
+    200,
+    'create and publish a translation',
+  )
+  await eventsOf(
+    () => ws.api.post(`${base}/translations/en/versions/1/restore`, {}),
+    200,
+    'restore a version',
+  )
+  await eventsOf(() => ws.api.delete(`${base}/translations/en/draft`), 204, 'discard the draft')
+  await eventsOf(() => ws.api.patch(base, { tags: ['a'], archived: true }), 200, 'change and archive')
+  await eventsOf(() => ws.api.delete(`${base}/translations/ca`), 204, 'delete a translation')
+  const ticket = await ws.api.post('/v1/tickets', ticketBody())
+  await eventsOf(
+    () => ws.api.post(`/v1/tickets/${ticket.body.id}/articles`, { articleId: created.body.id }),
+    201,
+    'link to a ticket',
+  )
+  const fromTicket = await eventsOf(
+    () =>
+      ws.api.post('/v1/kb/articles/from-ticket', {
+        ticket: ticket.body.id,
+        categoryId: cat.body.id,
+        locale: 'en',
+      }),
+    201,
+    'draft an article from a ticket (the article and the ticket)',
+  )
+  t.same(
+    fromTicket.events,
+    ['kb.article.created', 'ticket.article_linked'],
+    'the article created, the ticket linked',
+  )
+  await eventsOf(() => ws.api.delete(base), 204, 'delete the article')
+})
