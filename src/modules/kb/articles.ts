@@ -342,7 +342,6 @@ export function createArticlesService(db: Db, readers: Readers) {
    */
   async function saveDraft(
     tx: Tx,
-    actor: Actor,
     article: ArticleRow,
     locale: string,
     input: TranslationInput & { slugBase?: string },
@@ -768,7 +767,7 @@ export function createArticlesService(db: Db, readers: Readers) {
         const ordered = [...translations].sort(
           (a, b) => Number(b.locale === sourceLocale) - Number(a.locale === sourceLocale),
         )
-        for (const t of ordered) await saveDraft(tx, actor, article, t.locale, t)
+        for (const t of ordered) await saveDraft(tx, article, t.locale, t)
         const published: { locale: string; version: number }[] = []
         if (input.publish) {
           for (const t of ordered) {
@@ -877,7 +876,7 @@ export function createArticlesService(db: Db, readers: Readers) {
       const wanted = canonicalLocale(locale)
       return write(workspaceId, async (tx) => {
         let article = await lock(tx, workspaceId, ref, ifMatch)
-        const saved = await saveDraft(tx, actor, article, wanted, input)
+        const saved = await saveDraft(tx, article, wanted, input)
         // One event: the text published (saying whether the translation is new), or the draft saved.
         if (input.publish) {
           const done = await publish(tx, actor, article, wanted)
@@ -1085,7 +1084,7 @@ export function createArticlesService(db: Db, readers: Readers) {
           )
         if (!old)
           throw new Problem('not_found', `Article ${article.id} has no version ${version} in ${wanted}.`)
-        await saveDraft(tx, actor, article, wanted, { title: old.title, body: old.body })
+        await saveDraft(tx, article, wanted, { title: old.title, body: old.body })
         const updated = await touch(tx, article)
         await recordEvent(tx, {
           workspaceId,
@@ -1174,7 +1173,7 @@ export function createArticlesService(db: Db, readers: Readers) {
             fromTicket: ticket.id,
           },
         })
-        await saveDraft(tx, actor, article, locale, {
+        await saveDraft(tx, article, locale, {
           title,
           body,
           slugBase: `${slugify(title)}-${ticket.number}`,
