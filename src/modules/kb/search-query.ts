@@ -23,8 +23,10 @@ export interface SearchTerm {
 export interface ParsedQuery {
   /** Groups joined by AND; the terms in a group by OR. */
   groups: SearchTerm[][]
-  /** The `to_tsquery` text, or null when nothing positive is left to search for. */
+  /** The `to_tsquery` text of what to find (ranked by), or null when nothing positive is left. */
   text: string | null
+  /** The `to_tsquery` text of the excluded terms, any of which leaves a text out; null for none. */
+  excluded: string | null
 }
 
 const MAX_TERMS = 32
@@ -71,26 +73,33 @@ export function parseSearchQuery(input: string): ParsedQuery {
     else groups.push([term])
     joinNext = false
   }
+  // (An excluded term is a group of its own: "or" never joins one.)
   const positive = groups.filter((g) => g.some((t) => !t.negated))
-  if (positive.length === 0) return { groups, text: null }
-  const text = groups
+  const negated = groups
+    .filter((g) => g.every((t) => t.negated))
+    .map((g) => ({ ...(g[0] as SearchTerm), negated: false }))
+  const excluded = negated.length === 0 ? null : negated.map(render).join(' | ')
+  if (positive.length === 0) return { groups, text: null, excluded }
+  const text = positive
     .map((group) =>
       group.length === 1 ? render(group[0] as SearchTerm) : `(${group.map(render).join(' | ')})`,
     )
     .join(' & ')
-  return { groups, text }
+  return { groups, text, excluded }
 }
 
 /**
  * How a fuzzy retry treats the query: `words` are the plain words it may correct (whole terms of their
- * own, letters only, four or more); everything else (phrases, prefixes, alternatives, exclusions, short
- * words, numbers) is `kept` as it was, as `to_tsquery` text.
+ * own, letters only, four or more); everything else to find (phrases, prefixes, alternatives, short
+ * words, numbers) is `kept` as it was, as `to_tsquery` text. Exclusions are the query's own (`excluded`).
  */
 export function fuzzyPlan(parsed: ParsedQuery): { words: string[]; kept: string | null } {
   const words: string[] = []
   const kept: string[] = []
   for (const group of parsed.groups) {
     const term = group[0] as SearchTerm
+    // (Exclusions stay as they are: `parsed.excluded`.)
+    if (group.every((t) => t.negated)) continue
     const word = term.words[0] as string
     if (
       group.length === 1 &&

@@ -91,7 +91,9 @@ export type SearchHit = ReturnType<typeof toHit>
  * requested locale are searched with its configuration; an article without a published text in that
  * locale is searched in the workspace's default locale instead (the hit says which). Visibility,
  * archive state and filters are conditions of the same statement, and the page is a keyset on
- * (score, article id), so every match can be reached, however many there are.
+ * (score, article id), so every match can be reached, however many there are. `exclude`: the texts
+ * having any of the excluded words (a tsquery per searched locale) are left out; the others are ranked
+ * by what they were searched for only.
  */
 async function searchPage(
   q: Executor,
@@ -99,6 +101,7 @@ async function searchPage(
   queries: { primary: LocaleQuery; fallback: LocaleQuery | null },
   filter: { categories?: string[] | undefined; tags?: string[] | undefined },
   page: { limit: number; after?: { rank: string; id: string } | undefined },
+  exclude: { primary: SQL; fallback: SQL | null } | null = null,
 ) {
   const { primary, fallback } = queries
   const rankQuery = fallback
@@ -123,7 +126,8 @@ async function searchPage(
           ${primary.locale}::text, ${primary.query},
           ${fallback?.locale ?? null}::text, ${fallback ? fallback.query : sql`null::tsquery`},
           ${page.after?.rank ?? null}::real, ${page.after?.id ?? null}::uuid,
-          ${limit + 1}::integer
+          ${limit + 1}::integer,
+          ${exclude ? exclude.primary : sql`null::tsquery`}, ${exclude?.fallback ?? sql`null::tsquery`}
         ) with ordinality as p(article_id, locale, rank, n)
         join kb_article_translations t on t.workspace_id = ${reader.workspaceId} and t.article_id = p.article_id and t.locale = p.locale
         join kb_articles a on a.workspace_id = ${reader.workspaceId} and a.id = p.article_id
@@ -307,8 +311,15 @@ export function createSearchService(db: Db, readers: Readers) {
         tags: input.tag,
       }
       const locales = await searchedLocales(db, reader, requested)
+      const excluding = (config: string) => sql`to_tsquery(${config}::regconfig, ${parsed.excluded})`
+      const exclude = parsed.excluded
+        ? {
+            primary: excluding(locales.primary.config),
+            fallback: locales.fallback ? excluding(locales.fallback.config) : null,
+          }
+        : null
       const run = (queries: { primary: LocaleQuery; fallback: LocaleQuery | null }) =>
-        searchPage(q, reader, queries, filter, { limit: input.limit, after })
+        searchPage(q, reader, queries, filter, { limit: input.limit, after }, exclude)
       let rows: HitRow[] = []
       if (mode === 'exact') {
         const exact = await queriesFor(

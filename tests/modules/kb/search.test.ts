@@ -454,6 +454,33 @@ t.test(
   },
 )
 
+t.test('an exclusion leaves texts out without changing how the others rank', async (t) => {
+  const kb = await knowledgeBase('es')
+  const title = await kb.add({ title: 'Cómo pedir un reembolso', body: 'Desde tu perfil.' })
+  const body = await kb.add({ title: 'Ayuda', body: 'Un reembolso tarda cinco días.' })
+  const other = await kb.add({ title: 'Otro tema', body: 'Nada de reembolso aquí, solo la tienda.' })
+  const plain = await search(kb.ws.api, { q: 'reembolso', locale: 'es' })
+  for (const q of ['reembolso -xyz', 'reembolso -"otra cosa"']) {
+    const excluded = await search(kb.ws.api, { q, locale: 'es' })
+    t.same(idsOf(excluded), idsOf(plain), `"${q}": the same order as without the exclusion`)
+    t.same(
+      excluded.data.map((h: { score: number }) => h.score),
+      plain.data.map((h: { score: number }) => h.score),
+      `"${q}": the same scores`,
+    )
+  }
+  t.equal(idsOf(plain)[0], title, 'the title match first')
+  const noShop = await search(kb.ws.api, { q: 'reembolso -tienda', locale: 'es' })
+  t.same(
+    idsOf(noShop),
+    idsOf(plain).filter((id) => id !== other),
+    'the text with the excluded word left out',
+  )
+  t.ok(idsOf(noShop).includes(body))
+  const everyPageOf = await everyPage(kb.ws.api, { q: 'reembolso -tienda', locale: 'es', limit: 1 })
+  t.same(everyPageOf.flatMap(idsOf), idsOf(noShop), 'and paged through, the same')
+})
+
 t.test('English: stemming, accents and typos', async (t) => {
   const kb = await knowledgeBase('en')
   const refund = await kb.add({
