@@ -286,7 +286,7 @@ export const KbSearchQuery = Type.Object(
       minLength: 1,
       maxLength: 500,
       description:
-        'Words (all must match), `"a phrase"`, `prefix*`, `-excluded`, `a OR b`. Accents and letter case do not matter.',
+        'Words (all must match), `"a phrase"`, `prefix*`, `-excluded`, `a OR b`. Accents and letter case do not matter. Codes match as typed: an order number `A-1093`, a version `1.5`, an address or host. Excluded words leave texts out without changing how the others rank.',
     }),
     locale: Type.Optional(Locale),
     category: Type.Optional(Id),
