@@ -1061,7 +1061,9 @@ async function diagnose(
       return statements.map((call, j) => {
         // The title-first step of kb_search_page (migration 0011) reads the index of the titles; for one
         // word, the title words in score order (migration 0014).
-        const titles = /title_vector @@/.test(call.sql) && !/search_vector @@/.test(call.sql)
+        // (An exclusion, migration 0019, is a condition on the whole text in every step: not what tells them apart.)
+        const matching = call.sql.replace(/not d\.search_vector @@ \$1[67]/g, '')
+        const titles = /title_vector @@/.test(matching) && !/search_vector @@/.test(matching)
         const titleWords = /kb_search_title_words/.test(call.sql)
         return {
           label: statements.length > 1 ? `${label}, statement ${j + 1} of ${statements.length}` : label,
