@@ -449,6 +449,31 @@ export function createArticlesService(db: Db, readers: Readers) {
     return { article: updated, published: { locale, version, title: current.draftTitle } }
   }
 
+  /** Links an article to a ticket, recording the ticket's event; false when it already was linked. */
+  async function linkToTicket(
+    tx: Tx,
+    actor: Actor,
+    workspaceId: string,
+    ticketId: string,
+    articleId: string,
+  ) {
+    const inserted = await tx
+      .insert(kbTicketArticles)
+      .values({ workspaceId, ticketId, articleId, ...actorColumns(actor) })
+      .onConflictDoNothing()
+      .returning({ articleId: kbTicketArticles.articleId })
+    if (inserted.length === 0) return false
+    await recordEvent(tx, {
+      workspaceId,
+      type: 'ticket.article_linked',
+      subjectType: 'ticket',
+      subjectId: ticketId,
+      actor,
+      data: { articleId },
+    })
+    return true
+  }
+
   async function categoryExists(tx: Executor, workspaceId: string, categoryId: string) {
     if (!isUuid(categoryId) || (await categoryTree(tx, workspaceId, categoryId)).length === 0) {
       throw invalid('/categoryId', `names no category of this workspace: ${categoryId}`)
@@ -1178,18 +1203,8 @@ export function createArticlesService(db: Db, readers: Readers) {
           body,
           slugBase: `${slugify(title)}-${ticket.number}`,
         })
-        await tx
-          .insert(kbTicketArticles)
-          .values({ workspaceId, ticketId: ticket.id, articleId: article.id, ...actorColumns(actor) })
-        // The ticket changed too (it has a linked article now): its own event, as linking records.
-        await recordEvent(tx, {
-          workspaceId,
-          type: 'ticket.article_linked',
-          subjectType: 'ticket',
-          subjectId: ticket.id,
-          actor,
-          data: { articleId: article.id },
-        })
+        // The ticket changed too (it has a linked article now): its own event.
+        await linkToTicket(tx, actor, workspaceId, ticket.id, article.id)
         return staffView(tx, workspaceId, article.id, locale)
       })
     },
@@ -1204,22 +1219,8 @@ export function createArticlesService(db: Db, readers: Readers) {
           .from(kbArticles)
           .where(and(eq(kbArticles.workspaceId, workspaceId), eq(kbArticles.id, articleId)))
         if (!article) throw invalid('/articleId', `names no article of this workspace: ${articleId}`)
-        const inserted = await tx
-          .insert(kbTicketArticles)
-          .values({ workspaceId, ticketId: ticket.id, articleId: article.id, ...actorColumns(actor) })
-          .onConflictDoNothing()
-          .returning({ articleId: kbTicketArticles.articleId })
-        if (inserted.length > 0) {
-          await recordEvent(tx, {
-            workspaceId,
-            type: 'ticket.article_linked',
-            subjectType: 'ticket',
-            subjectId: ticket.id,
-            actor,
-            data: { articleId: article.id },
-          })
-        }
-        return { created: inserted.length > 0, ticketId: ticket.id }
+        const created = await linkToTicket(tx, actor, workspaceId, ticket.id, article.id)
+        return { created, ticketId: ticket.id }
       })
     },
 

@@ -138,9 +138,10 @@ async function searchPage(
 /**
  * The query again with near spellings (`kb_search_terms`, by trigram similarity) in place of the words
  * no published text the reader may see has: each such word becomes "any of its near spellings" (words of
- * such texts too), and is dropped when it has none. Words those texts have, and phrases, prefixes,
- * alternatives and exclusions, stay as they were. Null when there is nothing to correct. Texts the reader
- * may not see count for nothing: they neither make a word known nor offer a spelling (migration 0016).
+ * such texts too), and is dropped when it has none. Words those texts have, and phrases, prefixes and
+ * alternatives, stay as they were (exclusions are the search's own, passed apart). Null when there is
+ * nothing to correct. Texts the reader may not see count for nothing: they neither make a word known nor
+ * offer a spelling (migration 0016).
  */
 async function fuzzyQuery(
   q: Executor,

@@ -1,5 +1,4 @@
 import type { IResolvers, MercuriusLoaders } from 'mercurius'
-import type { TicketRef } from '../../lib/refs.ts'
 import { validate } from '../../lib/validate.ts'
 import {
   nullIfNotFound,
@@ -15,12 +14,10 @@ import type { Ticket } from './view.ts'
 
 type RefArgs = { id?: string | null; number?: number | null }
 
-const toRef = (args: RefArgs, path: string): TicketRef => ticketRefInput(args, path)
-
 export const ticketResolvers: IResolvers = {
   Query: {
     ticket: (_root, args: RefArgs, { actor, services }) =>
-      nullIfNotFound(services.tickets.get(actor, toRef(args, 'ticket'))),
+      nullIfNotFound(services.tickets.get(actor, ticketRefInput(args, 'ticket'))),
 
     tickets: async (_root, args, { actor, services }) => {
       const sort: TicketSort = args.sort
@@ -45,7 +42,7 @@ export const ticketResolvers: IResolvers = {
     updateTicket: (_root, args, { actor, services }) =>
       withUserErrors(
         async () => {
-          const ref = toRef(args.ticket, 'ticket')
+          const ref = ticketRefInput(args.ticket, 'ticket')
           const input = validate(
             UpdateTicketBody,
             withoutNulls(args.input, ['assigneeId', 'type', 'externalRef']),
@@ -59,7 +56,7 @@ export const ticketResolvers: IResolvers = {
     addMessage: (_root, args, { actor, services }) =>
       withUserErrors(
         async () => {
-          const ref = toRef(args.ticket, 'ticket')
+          const ref = ticketRefInput(args.ticket, 'ticket')
           const { asRequester, ...rest } = withoutNulls(args.input)
           const input = validate(AddMessageBody, { ...rest, ...(asRequester ? { author: 'requester' } : {}) })
           const message = await services.tickets.addMessage(actor, ref, input)
